@@ -48,8 +48,9 @@ public final class TorchBiasInit {
             if (layer.conf().getLayer() instanceof BatchNormalization) {
                 continue;
             }
-            INDArray b = layer.getParam("b");
-            INDArray w = layer.getParam("W");
+            // paramTable() is empty for parameter-free layers, where getParam may throw.
+            INDArray b = layer.paramTable().get("b");
+            INDArray w = layer.paramTable().get("W");
             if (b == null || w == null || b.length() == 0) {
                 continue;
             }
