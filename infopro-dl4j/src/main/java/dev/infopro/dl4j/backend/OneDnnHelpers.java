@@ -69,9 +69,46 @@ public final class OneDnnHelpers {
         Map<String, String> out = new LinkedHashMap<>();
         for (Layer layer : graph.getLayers()) {
             LayerHelper helper = helperOf(layer);
+            if (helper instanceof BiasFreeConvHelper) {
+                helper = ((BiasFreeConvHelper) helper).delegate();
+            }
             out.put(layer.conf().getLayer().getLayerName(), helper == null ? null : helper.getClass().getSimpleName());
         }
         return out;
+    }
+
+    /**
+     * Fixes the oneDNN convolution helpers of {@code graph} for bias-free convolutions (see
+     * {@link BiasFreeConvHelper}); call after {@code init()}. Networks built by this library are patched already;
+     * call it for your own networks whose convolutions have {@code hasBias(false)}. Idempotent.
+     *
+     * @return the graph, for chaining
+     */
+    public static ComputationGraph patch(ComputationGraph graph) {
+        for (Layer layer : graph.getLayers()) {
+            patch(layer);
+        }
+        return graph;
+    }
+
+    /** Patches one layer (see {@link #patch(ComputationGraph)}); other layers are left alone. */
+    public static void patch(Layer layer) {
+        if (!(layer instanceof org.deeplearning4j.nn.layers.convolution.ConvolutionLayer)) {
+            return;
+        }
+        try {
+            java.lang.reflect.Field f = org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class
+                    .getDeclaredField("helper");
+            f.setAccessible(true);
+            Object helper = f.get(layer);
+            if (helper instanceof org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper) {
+                f.set(layer, new BiasFreeConvHelper(
+                        (org.deeplearning4j.nn.layers.convolution.ConvolutionHelper) helper));
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.warn("Could not patch the oneDNN helper of layer {}: {}", layer.conf().getLayer().getLayerName(),
+                    e.toString());
+        }
     }
 
     /** The helper a layer holds, or {@code null}; layers without a {@code getHelper()} method have none. */
