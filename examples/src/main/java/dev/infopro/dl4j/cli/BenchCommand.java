@@ -1,0 +1,95 @@
+package dev.infopro.dl4j.cli;
+
+import dev.infopro.dl4j.backend.OneDnnHelpers;
+import dev.infopro.dl4j.models.CifarResNet;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code infopro bench ...}: benchmarks (figures for docs/, never timed tests). */
+@Command(name = "bench", description = "Benchmarks.", subcommands = {BenchCommand.Step.class})
+public class BenchCommand {
+
+    /** {@code infopro bench step}: milliseconds per end-to-end training step of a CIFAR ResNet. */
+    @Command(name = "step", mixinStandardHelpOptions = true,
+            description = "Median time of one end-to-end SGD training step of a CIFAR ResNet on random data.")
+    static class Step implements Callable<Integer> {
+        @Option(names = "--arch", defaultValue = "resnet20", description = "resnetN, N = 6n+2 (default ${DEFAULT-VALUE}).")
+        String arch;
+        @Option(names = "--batch", defaultValue = "128", description = "Mini-batch size (default ${DEFAULT-VALUE}).")
+        int batch;
+        @Option(names = "--input", defaultValue = "3x32x32", description = "Input CxHxW (default ${DEFAULT-VALUE}).")
+        String input;
+        @Option(names = "--steps", defaultValue = "5", description = "Measured steps (default ${DEFAULT-VALUE}).")
+        int steps;
+        @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured warm-up steps (default ${DEFAULT-VALUE}).")
+        int warmup;
+        @Option(names = "--no-onednn", description = "Use DL4J's stock Java path (oneDNN layer helpers off).")
+        boolean noOneDnn;
+        @Option(names = "--json", description = "Print one JSON line.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            if (noOneDnn) {
+                // must happen before ND4J initialises: our activation never overrides an explicit value
+                System.setProperty(OneDnnHelpers.DL4J_DISABLE_PROPERTY, "true");
+            }
+            int depth = Args.resnetDepth(arch);
+            long[] chw = Args.chw(input);
+            if (batch < 1 || steps < 1 || warmup < 0) {
+                throw new UsageException("--batch and --steps must be >= 1 and --warmup >= 0");
+            }
+            ComputationGraph graph = CifarResNet.builder().depth(depth).channels(chw[0]).height(chw[1]).width(chw[2])
+                    .numClasses(10).updater(new Nesterovs(0.01, 0.9)).build().init();
+            Nd4j.getRandom().setSeed(1);
+            INDArray x = Nd4j.rand(DataType.FLOAT, batch, chw[0], chw[1], chw[2]);
+            INDArray y = Nd4j.zeros(DataType.FLOAT, batch, 10);
+            for (int i = 0; i < batch; i++) {
+                y.putScalar(i, i % 10, 1f);
+            }
+            DataSet ds = new DataSet(x, y);
+            for (int i = 0; i < warmup; i++) {
+                graph.fit(ds);
+            }
+            double[] ms = new double[steps];
+            for (int i = 0; i < steps; i++) {
+                long t0 = System.nanoTime();
+                graph.fit(ds);
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            double[] sorted = ms.clone();
+            Arrays.sort(sorted);
+            double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("arch", "resnet" + depth);
+            out.put("batch", batch);
+            out.put("input", input);
+            out.put("median_step_ms", Math.round(median * 10) / 10.0);
+            out.put("min_step_ms", Math.round(sorted[0] * 10) / 10.0);
+            out.put("steps", steps);
+            out.put("warmup_steps", warmup);
+            out.put("backend", Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend", "?"));
+            out.put("native_build", System.getProperty("org.bytedeco.javacpp.platform.extension", ""));
+            out.put("onednn_helpers", OneDnnHelpers.active());
+            out.put("threads", Runtime.getRuntime().availableProcessors());
+            out.put("final_score", graph.score());
+            if (json) {
+                System.out.println(Json.line(out));
+            } else {
+                out.forEach((k, v) -> System.out.printf("%-16s %s%n", k, v));
+            }
+            return 0;
+        }
+    }
+}
