@@ -56,13 +56,14 @@ public final class IdxReader {
             throws DatasetFormatException {
         byte[] img = DataFiles.maybeGunzip(imageBytes, imageSource);
         byte[] lab = DataFiles.maybeGunzip(labelBytes, labelSource);
+        // Magic first: a labels file passed as images should say so, not just "too short".
+        if (img.length >= 4 && DataFiles.readIntBE(img, 0) != IMAGES_MAGIC) {
+            throw new DatasetFormatException(imageSource + ": expected IDX images magic number 2051, found "
+                    + DataFiles.readIntBE(img, 0));
+        }
         if (img.length < 16) {
             throw new DatasetFormatException(imageSource + ": expected an IDX images header of 16 bytes, found "
                     + img.length + " bytes");
-        }
-        int magic = DataFiles.readIntBE(img, 0);
-        if (magic != IMAGES_MAGIC) {
-            throw new DatasetFormatException(imageSource + ": expected IDX images magic number 2051, found " + magic);
         }
         int count = DataFiles.readIntBE(img, 4);
         int rows = DataFiles.readIntBE(img, 8);
@@ -76,13 +77,13 @@ public final class IdxReader {
             throw new DatasetFormatException(imageSource + ": expected " + expected + " bytes for " + count
                     + " images of " + rows + "x" + cols + ", found " + img.length);
         }
+        if (lab.length >= 4 && DataFiles.readIntBE(lab, 0) != LABELS_MAGIC) {
+            throw new DatasetFormatException(labelSource + ": expected IDX labels magic number 2049, found "
+                    + DataFiles.readIntBE(lab, 0));
+        }
         if (lab.length < 8) {
             throw new DatasetFormatException(labelSource + ": expected an IDX labels header of 8 bytes, found "
                     + lab.length + " bytes");
-        }
-        int lmagic = DataFiles.readIntBE(lab, 0);
-        if (lmagic != LABELS_MAGIC) {
-            throw new DatasetFormatException(labelSource + ": expected IDX labels magic number 2049, found " + lmagic);
         }
         int lcount = DataFiles.readIntBE(lab, 4);
         if (lcount != count) {

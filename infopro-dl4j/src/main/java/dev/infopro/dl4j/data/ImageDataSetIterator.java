@@ -385,25 +385,16 @@ public final class ImageDataSetIterator implements DataSetIterator, AutoCloseabl
             float[] y = new float[count * k];
             byte[] px = data.pixels();
             int[] lab = data.labels();
-            int pad = aug.getCropPadding();
             boolean reflect = aug.getPadMode() == Augmentation.PadMode.REFLECT;
             int[] rowMap = new int[h];
             int[] colMap = new int[w];
             for (int b = 0; b < count; b++) {
                 int idx = order[start + b];
                 y[b * k + lab[idx]] = 1f;
-                int dy = 0;
-                int dx = 0;
-                boolean flip = false;
-                if (!aug.isIdentity()) {
-                    SplittableRandom rnd = new SplittableRandom(mix(seed, epoch, start + b));
-                    if (pad > 0) {
-                        // Offset of the crop window in the padded image, in [0, 2*pad], minus the padding.
-                        dy = rnd.nextInt(2 * pad + 1) - pad;
-                        dx = rnd.nextInt(2 * pad + 1) - pad;
-                    }
-                    flip = aug.isHorizontalFlip() && rnd.nextBoolean();
-                }
+                int[] p = augmentationParams(aug, seed, epoch, start + b);
+                int dy = p[0];
+                int dx = p[1];
+                boolean flip = p[2] != 0;
                 // Source row/column for each output row/column; -1 marks zero padding.
                 for (int r = 0; r < h; r++) {
                     rowMap[r] = source(r + dy, h, reflect);
@@ -443,6 +434,26 @@ public final class ImageDataSetIterator implements DataSetIterator, AutoCloseabl
                 }
             }
             return new Batch(start, count, x, y);
+        }
+
+        /**
+         * The random augmentation of one sample: {dy, dx, flip}, where (dy, dx) is the crop window's offset from the
+         * unpadded image, each in [-pad, pad] (torchvision's offset in [0, 2*pad] minus pad), and flip is 0 or 1.
+         * A pure function of (seed, epoch, position in the epoch).
+         */
+        static int[] augmentationParams(Augmentation aug, long seed, int epoch, int position) {
+            int[] p = new int[3];
+            if (aug.isIdentity()) {
+                return p;
+            }
+            SplittableRandom rnd = new SplittableRandom(mix(seed, epoch, position));
+            int pad = aug.getCropPadding();
+            if (pad > 0) {
+                p[0] = rnd.nextInt(2 * pad + 1) - pad;
+                p[1] = rnd.nextInt(2 * pad + 1) - pad;
+            }
+            p[2] = aug.isHorizontalFlip() && rnd.nextBoolean() ? 1 : 0;
+            return p;
         }
 
         /** Maps a padded-image coordinate (relative to the original) to a source index, or -1 for zero fill. */
