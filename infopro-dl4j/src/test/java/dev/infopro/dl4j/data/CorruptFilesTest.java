@@ -36,11 +36,11 @@ class CorruptFilesTest {
             Files.write(f, valid);
             reader.read(f); // the valid file itself must load
             TreeSet<Integer> cuts = new TreeSet<>();
-            for (int i = 0; i < Math.min(valid.length, 300); i++) {
+            for (int i = 0; i < Math.min(valid.length, 150); i++) {
                 cuts.add(i);
             }
             Random rnd = new Random(42);
-            for (int i = 0; i < 120; i++) {
+            for (int i = 0; i < 60; i++) {
                 cuts.add(rnd.nextInt(valid.length));
             }
             cuts.add(valid.length - 1);
@@ -49,9 +49,9 @@ class CorruptFilesTest {
                 boolean mayLoad = !truncationAlwaysFails && cut > 0 && cut % recordSize == 0;
                 check(reader, f, mayLoad, "truncated to " + cut);
             }
-            for (int i = 0; i < 400; i++) {
+            for (int i = 0; i < 200; i++) {
                 byte[] b = valid.clone();
-                int pos = i < 100 && headerBytes > 0 ? i % Math.min(headerBytes, valid.length) : rnd.nextInt(valid.length);
+                int pos = i < 50 && headerBytes > 0 ? i % Math.min(headerBytes, valid.length) : rnd.nextInt(valid.length);
                 b[pos] ^= (byte) (1 + rnd.nextInt(255));
                 Files.write(f, b);
                 check(reader, f, pos >= headerBytes, "byte " + pos + " flipped");
