@@ -289,4 +289,21 @@ class ImageDataSetIteratorTest {
         assertFalse(t3.isAlive(), "the thread ends by itself after the last batch of the epoch");
         it.close();
     }
+
+    @Test
+    void prefetchThreadEndsWhenTheIteratorIsGarbageCollected() throws InterruptedException {
+        Thread t = startAndAbandon();
+        for (int i = 0; i < 100 && t.isAlive(); i++) {
+            System.gc();
+            t.join(100);
+        }
+        assertFalse(t.isAlive(), "an abandoned iterator's prefetch thread must end once the iterator is collected");
+    }
+
+    /** Starts prefetching and drops the iterator with a full queue (kept in a method so no local stays live). */
+    private static Thread startAndAbandon() {
+        ImageDataSetIterator it = plain(tagged(50, 1), 2, 1, 2);
+        it.next();
+        return it.prefetchThread();
+    }
 }
