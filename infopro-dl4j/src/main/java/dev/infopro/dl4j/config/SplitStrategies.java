@@ -10,8 +10,8 @@ final class SplitStrategies {
     }
 
     /**
-     * Chooses K-1 cuts minimising the largest deviation of each cut's cumulative cost from its ideal position
-     * j * total / K; a small dynamic programme so that the result is optimal for the sum of squared module costs.
+     * Chooses K-1 cuts minimising the sum of squared module costs (optimal by dynamic programming over the valid
+     * cuts), which makes the modules as equal as the valid cuts allow.
      */
     static int[] equalDepth(List<String> validCuts, double[] segmentCost, int k) {
         int n = validCuts.size();
