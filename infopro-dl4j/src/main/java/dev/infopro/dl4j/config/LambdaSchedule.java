@@ -1,0 +1,95 @@
+package dev.infopro.dl4j.config;
+
+import lombok.AccessLevel;
+import lombok.EqualsAndHashCode;
+import lombok.NoArgsConstructor;
+import lombok.ToString;
+
+import java.io.Serializable;
+import java.util.Arrays;
+
+/**
+ * The loss weights (lambda1 on reconstruction, lambda2 on the class/contrast head) of each local module.
+ *
+ * <p>{@link #linear} reproduces spec 1.4: for local module i (0-based, i = 0..K-2), r = i/(K-2) (r = 0 when K = 2),
+ * lambda1 = ixx1(1-r) + ixx2 r, lambda2 = ixy1(1-r) + ixy2 r. {@link #explicit} gives one pair per local module.
+ */
+@EqualsAndHashCode
+@ToString
+@NoArgsConstructor(access = AccessLevel.PRIVATE, force = true)
+public final class LambdaSchedule implements Serializable {
+
+    private final double[] ends;      // ixx1, ixy1, ixx2, ixy2 for LINEAR; null for EXPLICIT
+    private final double[][] perModule; // [i] = {lambda1, lambda2}; null for LINEAR
+
+    private LambdaSchedule(double[] ends, double[][] perModule) {
+        this.ends = ends;
+        this.perModule = perModule;
+    }
+
+    /**
+     * The reference code's schedule (spec 1.4).
+     *
+     * @param ixx1 lambda1 of local module 1
+     * @param ixy1 lambda2 of local module 1
+     * @param ixx2 lambda1 of local module K-1
+     * @param ixy2 lambda2 of local module K-1
+     */
+    public static LambdaSchedule linear(double ixx1, double ixy1, double ixx2, double ixy2) {
+        double[] e = {ixx1, ixy1, ixx2, ixy2};
+        for (double v : e) {
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException("Lambdas must be finite and >= 0, got " + Arrays.toString(e));
+            }
+        }
+        return new LambdaSchedule(e, null);
+    }
+
+    /**
+     * Explicit lambdas, one {lambda1, lambda2} pair per local module (K-1 pairs).
+     *
+     * @param pairs {@code pairs[i] = {lambda1, lambda2}} of local module i (0-based)
+     */
+    public static LambdaSchedule explicit(double[]... pairs) {
+        if (pairs == null || pairs.length == 0) {
+            throw new IllegalArgumentException("explicit() needs one {lambda1, lambda2} pair per local module");
+        }
+        double[][] copy = new double[pairs.length][];
+        for (int i = 0; i < pairs.length; i++) {
+            if (pairs[i] == null || pairs[i].length != 2) {
+                throw new IllegalArgumentException("Lambda pair " + i + " must be {lambda1, lambda2}, got "
+                        + Arrays.toString(pairs[i]));
+            }
+            for (double v : pairs[i]) {
+                if (!(v >= 0) || Double.isInfinite(v)) {
+                    throw new IllegalArgumentException("Lambdas must be finite and >= 0, pair " + i + " is "
+                            + Arrays.toString(pairs[i]));
+                }
+            }
+            copy[i] = pairs[i].clone();
+        }
+        return new LambdaSchedule(null, copy);
+    }
+
+    /**
+     * The lambdas of one local module.
+     *
+     * @param localIndex 0-based index of the local module, 0..numLocal-1
+     * @param numLocal   number of local modules (K-1)
+     * @return {lambda1 (reconstruction), lambda2 (classifier / contrast)}
+     */
+    public double[] lambdas(int localIndex, int numLocal) {
+        if (localIndex < 0 || localIndex >= numLocal) {
+            throw new IllegalArgumentException("Local module index " + localIndex + " outside 0.." + (numLocal - 1));
+        }
+        if (perModule != null) {
+            if (perModule.length != numLocal) {
+                throw new IllegalArgumentException("The explicit lambda schedule has " + perModule.length
+                        + " pairs but the network has " + numLocal + " local modules (K-1); give one pair per local module");
+            }
+            return perModule[localIndex].clone();
+        }
+        double r = numLocal == 1 ? 0.0 : (double) localIndex / (numLocal - 1);
+        return new double[]{ends[0] * (1 - r) + ends[2] * r, ends[1] * (1 - r) + ends[3] * r};
+    }
+}

@@ -1,0 +1,81 @@
+package dev.infopro.dl4j.config;
+
+import lombok.AccessLevel;
+import lombok.AllArgsConstructor;
+import lombok.Builder;
+import lombok.NoArgsConstructor;
+import lombok.Value;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
+import org.nd4j.shade.jackson.annotation.PropertyAccessor;
+import org.nd4j.shade.jackson.core.JsonProcessingException;
+import org.nd4j.shade.jackson.databind.DeserializationFeature;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.SerializationFeature;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * Everything that defines a local-learning run besides the network itself: the resolved cut vertices, the method
+ * and its heads, the lambda schedule, the input normalisation, the updater and the coupled weight decay.
+ * Immutable; {@link #toJson()} / {@link #fromJson(String)} round-trip it.
+ */
+@Value
+@Builder(toBuilder = true)
+@AllArgsConstructor(access = AccessLevel.PRIVATE)
+@NoArgsConstructor(access = AccessLevel.PRIVATE, force = true)
+public class LocalTrainingConfig implements Serializable {
+
+    /** Cut vertices in topological order (K-1 of them; empty for end-to-end). */
+    List<String> cuts;
+    /** The training method and its heads. */
+    LocalLearning method;
+    /** Lambdas of the local modules (null for end-to-end and greedy). */
+    LambdaSchedule lambdas;
+    /** Normalisation of the network input, to rebuild the reconstruction target. */
+    InputNormalization normalization;
+    /** Updater applied to every layer, or null to keep the network's own per-layer updaters. */
+    IUpdater updater;
+    /** Coupled L2 weight decay on every trainable parameter (added to the mean gradient before the updater). */
+    double weightDecay;
+    /** The network's input types. */
+    InputType[] inputTypes;
+    /** Number of classes (size of the one-hot labels). */
+    int numClasses;
+
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .setVisibility(PropertyAccessor.ALL, JsonAutoDetect.Visibility.NONE)
+            .setVisibility(PropertyAccessor.FIELD, JsonAutoDetect.Visibility.ANY)
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .configure(SerializationFeature.FAIL_ON_EMPTY_BEANS, false)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** The mapper used for the plugin's own JSON (field-based, polymorphic types via their annotations). */
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    /** This configuration as JSON. */
+    public String toJson() {
+        try {
+            return MAPPER.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("Cannot write the local training configuration as JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads a configuration written by {@link #toJson()}.
+     *
+     * @throws IllegalArgumentException when the JSON cannot be read
+     */
+    public static LocalTrainingConfig fromJson(String json) {
+        try {
+            return MAPPER.readValue(json, LocalTrainingConfig.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("Not a valid local training configuration JSON: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,747 @@
+package dev.infopro.dl4j.engine;
+
+import dev.infopro.dl4j.config.InputNormalization;
+import dev.infopro.dl4j.config.LambdaSchedule;
+import dev.infopro.dl4j.config.LocalLearning;
+import dev.infopro.dl4j.config.LocalTrainingConfig;
+import dev.infopro.dl4j.config.SplitStrategy;
+import dev.infopro.dl4j.heads.AuxiliaryHead;
+import dev.infopro.dl4j.heads.HeadContext;
+import dev.infopro.dl4j.planning.GraphAnalysis;
+import dev.infopro.dl4j.planning.GraphSplitter;
+import dev.infopro.dl4j.planning.ModuleSpec;
+import dev.infopro.dl4j.planning.WeightTransfer;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.shade.jackson.core.type.TypeReference;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * A DL4J network cut into K gradient-isolated local modules, each trained by its own loss.
+ *
+ * <p>Module k (k &lt; K) is its own {@link ComputationGraph}: the backbone vertices between cut k-1 and cut k plus
+ * the auxiliary heads reading the cut vertex's output h_k. The last module holds the rest of the network with its
+ * original output layer(s) and loss.
+ *
+ * <p><b>Training</b> (per mini-batch, k = 1..K): module k runs forward on a detached copy of h_{k-1}, back-propagates
+ * its loss inside itself and its heads only, and takes its updater step; its activations live in DL4J's workspace,
+ * which is closed before module k+1 runs, so peak activation memory is that of the largest module. The copy of h_k
+ * handed to module k+1 is taken right after module k's forward pass, i.e. <em>before</em> module k's parameter
+ * step: all modules see activations of the same (pre-step) weights, the reference code's "simultaneous" training
+ * with one optimizer step per batch (spec 5). As parameter sets are disjoint, stepping module k before module k+1
+ * runs is equivalent to one step for all at the end.
+ *
+ * <p><b>Weight decay</b> is coupled L2 on every trainable parameter (including biases and batch-norm gamma/beta,
+ * which DL4J's own l2 skips): wd * param is added to the mean gradient before the updater. Batch-norm running
+ * statistics and frozen parameters are excluded. Regularisation configured on the network's layers still applies.
+ *
+ * <p><b>Listeners</b>: DL4J {@link TrainingListener}s set with {@link #setListeners} are attached to every module
+ * graph, so they are called once per module and iteration with that module as the model.
+ */
+public final class LocalModuleGraph {
+
+    private static final String ENTRY_CONFIG = "local-config.json";
+    private static final String ENTRY_NETWORK = "network-configuration.json";
+    private static final String ENTRY_STATE = "state.json";
+    private static final String ENTRY_MODULE = "module-%d.zip";
+
+    private final LocalTrainingConfig config;
+    private final ComputationGraphConfiguration networkConf;
+    private final List<ModuleSpec> specs;
+    private final List<ComputationGraph> modules;
+    private final CutCapture[] captures;
+    private final List<TrainingListener> listeners = new ArrayList<>();
+    private final List<LocalTrainingListener> localListeners = new ArrayList<>();
+    private int iteration;
+    private int epoch;
+    private double[] lastScores;
+
+    private LocalModuleGraph(LocalTrainingConfig config, ComputationGraphConfiguration networkConf,
+                             List<ModuleSpec> specs, List<ComputationGraph> modules, int iteration, int epoch) {
+        this.config = config;
+        this.networkConf = networkConf;
+        this.specs = Collections.unmodifiableList(new ArrayList<>(specs));
+        this.modules = Collections.unmodifiableList(new ArrayList<>(modules));
+        this.iteration = iteration;
+        this.epoch = epoch;
+        this.lastScores = new double[modules.size()];
+        Arrays.fill(lastScores, Double.NaN);
+        this.captures = new CutCapture[modules.size()];
+        for (int k = 0; k < modules.size(); k++) {
+            captures[k] = new CutCapture(specs.get(k).getCutVertex());
+            modules.get(k).getConfiguration().setIterationCount(iteration);
+            modules.get(k).getConfiguration().setEpochCount(epoch);
+        }
+        attachListeners();
+    }
+
+    /** Starts building from an initialised or trained graph; its weights are copied into the modules. */
+    public static Builder builder(ComputationGraph graph) {
+        if (graph == null) {
+            throw new IllegalArgumentException("graph must not be null");
+        }
+        if (graph.getLayers() == null) {
+            graph.init();
+        }
+        return new Builder(graph);
+    }
+
+    /** Starts building from a configuration; the network is initialised from it first. */
+    public static Builder builder(ComputationGraphConfiguration configuration) {
+        if (configuration == null) {
+            throw new IllegalArgumentException("configuration must not be null");
+        }
+        ComputationGraph g = new ComputationGraph(configuration.clone());
+        g.init();
+        return new Builder(g);
+    }
+
+    /**
+     * Starts building from a MultiLayerNetwork: it is converted to a ComputationGraph (vertex names are the layer
+     * names, or the layer indices when a layer has no name) with its weights.
+     */
+    public static Builder builder(MultiLayerNetwork network) {
+        if (network == null) {
+            throw new IllegalArgumentException("network must not be null");
+        }
+        if (network.getLayers() == null || network.params() == null) {
+            network.init();
+        }
+        return new Builder(network.toComputationGraph());
+    }
+
+    // ------------------------------------------------------------------------------------------------ training
+
+    /** Trains for {@code epochs} passes over {@code data} (reset before each epoch when it supports it). */
+    public void fit(DataSetIterator data, int epochs) {
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+        for (int e = 0; e < epochs; e++) {
+            fit(data);
+        }
+    }
+
+    /** Trains for one pass over {@code data}. */
+    public void fit(DataSetIterator data) {
+        if (data.resetSupported()) {
+            data.reset();
+        }
+        while (data.hasNext()) {
+            fit(data.next());
+        }
+        endEpoch();
+    }
+
+    /** One training step on one mini-batch; returns the module losses. */
+    public double[] fit(DataSet batch) {
+        if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null) {
+            throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
+        }
+        return fit(new INDArray[]{batch.getFeatures()}, new INDArray[]{batch.getLabels()});
+    }
+
+    /** One training step on one multi-input / multi-output mini-batch; returns the module losses. */
+    public double[] fit(MultiDataSet batch) {
+        if (batch.hasMaskArrays()) {
+            throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
+        }
+        return fit(batch.getFeatures(), batch.getLabels());
+    }
+
+    private double[] fit(INDArray[] features, INDArray[] labels) {
+        if (features.length != networkConf.getNetworkInputs().size()) {
+            throw new IllegalArgumentException("The network has " + networkConf.getNetworkInputs().size()
+                    + " inputs but the batch has " + features.length + " feature arrays");
+        }
+        int batchSize = (int) features[0].size(0);
+        INDArray x01 = null;
+        double[] scores = new double[modules.size()];
+        INDArray[] in = features;
+        for (int k = 0; k < modules.size(); k++) {
+            ModuleSpec spec = specs.get(k);
+            ComputationGraph m = modules.get(k);
+            INDArray[] moduleLabels;
+            if (spec.isLast()) {
+                moduleLabels = labels;
+            } else {
+                moduleLabels = new INDArray[spec.getOutputTargets().size()];
+                for (int o = 0; o < moduleLabels.length; o++) {
+                    if (spec.getOutputTargets().get(o) == AuxiliaryHead.Target.INPUT_IMAGE) {
+                        if (x01 == null) {
+                            x01 = config.getNormalization().denormalize(features[0]);
+                        }
+                        moduleLabels[o] = x01;
+                    } else {
+                        moduleLabels[o] = labels[0];
+                    }
+                }
+            }
+            scores[k] = step(k, m, in, moduleLabels, batchSize);
+            if (!spec.isLast()) {
+                INDArray h = captures[k].take();
+                in = new INDArray[]{h};
+            }
+        }
+        lastScores = scores;
+        for (LocalTrainingListener l : localListeners) {
+            l.onIteration(epoch, iteration, scores.clone());
+        }
+        iteration++;
+        for (ComputationGraph m : modules) {
+            m.getConfiguration().setIterationCount(iteration);
+        }
+        return scores.clone();
+    }
+
+    // Mirrors DL4J's StochasticGradientDescent.optimize for one module graph.
+    private double step(int k, ComputationGraph m, INDArray[] in, INDArray[] labels, int batchSize) {
+        m.getConfiguration().setIterationCount(iteration);
+        m.getConfiguration().setEpochCount(epoch);
+        m.setInputs(in);
+        m.setLabels(labels);
+        captures[k].arm();
+        m.computeGradientAndScore();
+        for (TrainingListener tl : listeners) {
+            tl.onGradientCalculation(m);
+        }
+        double score = m.score();
+        Gradient g = m.gradient();
+        addWeightDecay(m, g, batchSize);
+        m.getUpdater().update(g, iteration, epoch, batchSize, LayerWorkspaceMgr.noWorkspaces());
+        m.params().subi(g.gradient());
+        for (TrainingListener tl : listeners) {
+            tl.iterationDone(m, iteration, epoch);
+        }
+        m.applyConstraints(iteration, epoch);
+        m.clearLayersStates();
+        m.clear();
+        return score;
+    }
+
+    // DL4J divides the summed gradient by the batch size inside the updater (when miniBatch is on), so the decay
+    // term is scaled by the batch size here to reach the mean gradient as wd * param.
+    private void addWeightDecay(ComputationGraph m, Gradient g, int batchSize) {
+        double wd = config.getWeightDecay();
+        if (wd == 0.0) {
+            return;
+        }
+        double scale = m.getConfiguration().getDefaultConfiguration().isMiniBatch() ? batchSize : 1.0;
+        Map<String, INDArray> grads = g.gradientForVariable();
+        for (Layer l : m.getLayers()) {
+            String name = l.conf().getLayer().getLayerName();
+            for (Map.Entry<String, INDArray> p : l.paramTable().entrySet()) {
+                String key = p.getKey();
+                if (!l.updaterDivideByMinibatch(key) || l.conf().getLayer().getUpdaterByParam(key) instanceof NoOp) {
+                    continue; // batch-norm running statistics, frozen parameters
+                }
+                INDArray gv = grads.get(name + "_" + key);
+                if (gv != null) {
+                    gv.addi(p.getValue().mul(wd * scale));
+                }
+            }
+        }
+    }
+
+    private void endEpoch() {
+        for (ComputationGraph m : modules) {
+            for (TrainingListener tl : listeners) {
+                tl.onEpochEnd(m);
+            }
+        }
+        for (LocalTrainingListener l : localListeners) {
+            l.onEpochEnd(epoch, lastScores.clone());
+        }
+        epoch++;
+        for (ComputationGraph m : modules) {
+            m.getConfiguration().setEpochCount(epoch);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ inference
+
+    /**
+     * Inference with the backbone only (no heads), in test mode.
+     *
+     * @return the network outputs, as the original graph's {@code output(false, inputs)} would return them
+     */
+    public INDArray[] output(INDArray... inputs) {
+        INDArray[] in = inputs;
+        for (int k = 0; k < modules.size() - 1; k++) {
+            ComputationGraph m = modules.get(k);
+            String cut = specs.get(k).getCutVertex();
+            Map<String, INDArray> acts = m.feedForward(in, m.getVertex(cut).getVertexIndex(), false, true);
+            in = new INDArray[]{acts.get(cut).detach()};
+        }
+        return modules.get(modules.size() - 1).output(false, in);
+    }
+
+    /** Classification accuracy etc. of the first network output on {@code data}. */
+    public Evaluation evaluate(DataSetIterator data) {
+        if (data.resetSupported()) {
+            data.reset();
+        }
+        Evaluation e = new Evaluation();
+        while (data.hasNext()) {
+            DataSet ds = data.next();
+            e.eval(ds.getLabels(), output(ds.getFeatures())[0]);
+        }
+        return e;
+    }
+
+    /**
+     * The network without heads: exactly the original topology and configuration, with the trained weights
+     * (including batch-norm running statistics). The updater state is not carried over.
+     */
+    public ComputationGraph toComputationGraph() {
+        ComputationGraph g = new ComputationGraph(networkConf.clone());
+        g.init();
+        for (ComputationGraph m : modules) {
+            WeightTransfer.copyMatchingLayers(m, g);
+        }
+        g.getConfiguration().setIterationCount(iteration);
+        g.getConfiguration().setEpochCount(epoch);
+        return g;
+    }
+
+    // ------------------------------------------------------------------------------------------------ listeners
+
+    /** Replaces the DL4J training listeners (attached to every module graph). */
+    public void setListeners(TrainingListener... trainingListeners) {
+        listeners.clear();
+        listeners.addAll(Arrays.asList(trainingListeners));
+        attachListeners();
+    }
+
+    /** Adds a progress listener. */
+    public void addLocalListener(LocalTrainingListener listener) {
+        localListeners.add(listener);
+    }
+
+    /** Removes all progress listeners. */
+    public void clearLocalListeners() {
+        localListeners.clear();
+    }
+
+    private void attachListeners() {
+        for (int k = 0; k < modules.size(); k++) {
+            List<TrainingListener> all = new ArrayList<>();
+            all.add(captures[k]);
+            all.addAll(listeners);
+            // computeGradientAndScore calls onForwardPass / onBackwardPass; step() calls the rest, like DL4J's SGD
+            modules.get(k).setListeners(all);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ accessors
+
+    /** The loss of each module on the last mini-batch (NaN before the first step). */
+    public double[] lastModuleScores() {
+        return lastScores.clone();
+    }
+
+    /** K, the number of modules. */
+    public int numModules() {
+        return modules.size();
+    }
+
+    /** The module graphs (backbone segment plus heads), for inspection. Do not train them directly. */
+    public List<ComputationGraph> getModules() {
+        return modules;
+    }
+
+    /** What each module contains. */
+    public List<ModuleSpec> getModuleSpecs() {
+        return specs;
+    }
+
+    /** The local training configuration. */
+    public LocalTrainingConfig getConfig() {
+        return config;
+    }
+
+    /** A copy of the whole network's configuration. */
+    public ComputationGraphConfiguration getNetworkConfiguration() {
+        return networkConf.clone();
+    }
+
+    /** Mini-batches trained so far. */
+    public int getIterationCount() {
+        return iteration;
+    }
+
+    /** Epochs completed so far. */
+    public int getEpochCount() {
+        return epoch;
+    }
+
+    // ------------------------------------------------------------------------------------------------ persistence
+
+    /**
+     * Writes everything needed to continue training exactly (module graphs with parameters and updater state,
+     * configurations, counters) into one zip file, atomically: a temporary file in the same directory is written and
+     * then moved over {@code file}.
+     */
+    public void save(File file) throws IOException {
+        Path target = file.toPath().toAbsolutePath();
+        Path dir = target.getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".tmp");
+        try {
+            try (OutputStream os = Files.newOutputStream(tmp); ZipOutputStream zip = new ZipOutputStream(os)) {
+                putEntry(zip, ENTRY_CONFIG, config.toJson().getBytes(StandardCharsets.UTF_8));
+                putEntry(zip, ENTRY_NETWORK, networkConf.toJson().getBytes(StandardCharsets.UTF_8));
+                Map<String, Object> state = new LinkedHashMap<>();
+                state.put("iteration", iteration);
+                state.put("epoch", epoch);
+                state.put("modules", specs);
+                putEntry(zip, ENTRY_STATE, LocalTrainingConfig.mapper().writeValueAsBytes(state));
+                for (int k = 0; k < modules.size(); k++) {
+                    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                    ModelSerializer.writeModel(modules.get(k), bytes, true);
+                    putEntry(zip, String.format(ENTRY_MODULE, k), bytes.toByteArray());
+                }
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void putEntry(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        zip.putNextEntry(new ZipEntry(name));
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    /**
+     * Reads a file written by {@link #save(File)}. Listeners are not saved.
+     *
+     * @throws IllegalArgumentException when the file is not a saved LocalModuleGraph
+     */
+    public static LocalModuleGraph load(File file) throws IOException {
+        Map<String, byte[]> entries = new HashMap<>();
+        try (InputStream is = Files.newInputStream(file.toPath()); ZipInputStream zip = new ZipInputStream(is)) {
+            ZipEntry e;
+            while ((e = zip.getNextEntry()) != null) {
+                entries.put(e.getName(), zip.readAllBytes());
+            }
+        }
+        for (String required : new String[]{ENTRY_CONFIG, ENTRY_NETWORK, ENTRY_STATE}) {
+            if (!entries.containsKey(required)) {
+                throw new IllegalArgumentException(file + " is not a saved LocalModuleGraph: entry '" + required
+                        + "' is missing");
+            }
+        }
+        LocalTrainingConfig config = LocalTrainingConfig.fromJson(new String(entries.get(ENTRY_CONFIG), StandardCharsets.UTF_8));
+        ComputationGraphConfiguration networkConf = ComputationGraphConfiguration.fromJson(
+                new String(entries.get(ENTRY_NETWORK), StandardCharsets.UTF_8));
+        SavedState state = LocalTrainingConfig.mapper().readValue(entries.get(ENTRY_STATE), SavedState.class);
+        List<ComputationGraph> modules = new ArrayList<>();
+        for (int k = 0; k < state.modules.size(); k++) {
+            byte[] bytes = entries.get(String.format(ENTRY_MODULE, k));
+            if (bytes == null) {
+                throw new IllegalArgumentException(file + " is incomplete: module " + k + " is missing");
+            }
+            modules.add(ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), true));
+        }
+        return new LocalModuleGraph(config, networkConf, state.modules, modules, state.iteration, state.epoch);
+    }
+
+    /** JSON form of the counters and module specifications. */
+    private static final class SavedState {
+        int iteration;
+        int epoch;
+        List<ModuleSpec> modules;
+    }
+
+    // ------------------------------------------------------------------------------------------------ internals
+
+    /**
+     * Copies the cut vertex's activation out of the workspace during computeGradientAndScore's forward pass:
+     * DL4J calls onForwardPass inside scopeOutOfWorkspaces, so dup() yields an array detached from the module.
+     */
+    private static final class CutCapture extends BaseTrainingListener {
+        private final String vertex;
+        private INDArray captured;
+
+        CutCapture(String vertex) {
+            this.vertex = vertex;
+        }
+
+        void arm() {
+            captured = null;
+        }
+
+        INDArray take() {
+            if (captured == null) {
+                throw new IllegalStateException("The activation of cut vertex '" + vertex + "' was not captured");
+            }
+            INDArray h = captured;
+            captured = null;
+            return h;
+        }
+
+        @Override
+        public void onForwardPass(Model model, Map<String, INDArray> activations) {
+            if (vertex == null) {
+                return;
+            }
+            INDArray a = activations.get(vertex);
+            if (a == null) {
+                throw new IllegalStateException("Forward pass did not report cut vertex '" + vertex + "'; reported: "
+                        + activations.keySet());
+            }
+            captured = a.dup();
+        }
+    }
+
+    /** Builder; see the class documentation for the meaning of each setting. */
+    public static final class Builder {
+        private final ComputationGraph source;
+        private List<String> cuts;
+        private Integer numModules;
+        private SplitStrategy strategy;
+        private LocalLearning method;
+        private LambdaSchedule lambdas;
+        private InputNormalization normalization;
+        private InputType[] inputTypes;
+        private Integer numClasses;
+        private IUpdater updater;
+        private double weightDecay;
+
+        private Builder(ComputationGraph source) {
+            this.source = source;
+        }
+
+        /** Cuts after the named vertices (each must separate the graph). */
+        public Builder cutAfter(String... vertices) {
+            this.cuts = new ArrayList<>(Arrays.asList(vertices));
+            return this;
+        }
+
+        /** Chooses K-1 cuts with {@code strategy} instead of naming them. */
+        public Builder modules(int k, SplitStrategy strategy) {
+            if (k < 1) {
+                throw new IllegalArgumentException("Number of modules must be >= 1, got " + k);
+            }
+            this.numModules = k;
+            this.strategy = strategy;
+            return this;
+        }
+
+        /** The training method and its heads. */
+        public Builder method(LocalLearning method) {
+            this.method = method;
+            return this;
+        }
+
+        /** Lambdas of the local modules (InfoPro methods). */
+        public Builder lambdas(LambdaSchedule lambdas) {
+            this.lambdas = lambdas;
+            return this;
+        }
+
+        /** Per-channel normalisation of the input: the reconstruction target is x * std + mean. */
+        public Builder inputNormalization(double[] mean, double[] std) {
+            this.normalization = InputNormalization.of(mean, std);
+            return this;
+        }
+
+        /** The network's input types (required: DL4J configurations do not store them). */
+        public Builder inputTypes(InputType... types) {
+            this.inputTypes = types.clone();
+            return this;
+        }
+
+        /** Number of classes; by default the nOut of the network's first output layer. */
+        public Builder numClasses(int n) {
+            this.numClasses = n;
+            return this;
+        }
+
+        /** Updater for every layer and head; by default the network's per-layer updaters are kept. */
+        public Builder updater(IUpdater updater) {
+            this.updater = updater;
+            return this;
+        }
+
+        /** Coupled L2 weight decay on every trainable parameter, including biases and batch-norm gamma/beta. */
+        public Builder weightDecay(double wd) {
+            if (!(wd >= 0) || Double.isInfinite(wd)) {
+                throw new IllegalArgumentException("weightDecay must be finite and >= 0, got " + wd);
+            }
+            this.weightDecay = wd;
+            return this;
+        }
+
+        /**
+         * Splits the network and copies its weights into the modules.
+         *
+         * @throws IllegalArgumentException for invalid cuts, missing input types or lambdas, or inconsistent settings
+         */
+        public LocalModuleGraph build() {
+            ComputationGraphConfiguration conf = source.getConfiguration().clone();
+            if (inputTypes == null) {
+                throw new IllegalArgumentException("inputTypes(...) is required: DL4J configurations do not store"
+                        + " input types, e.g. inputTypes(InputType.convolutional(32, 32, 3))");
+            }
+            GraphAnalysis analysis = new GraphAnalysis(conf);
+            if (cuts != null && numModules != null) {
+                throw new IllegalArgumentException("Use either cutAfter(...) or modules(K, strategy), not both");
+            }
+            List<String> resolved;
+            if (cuts != null) {
+                resolved = analysis.sortAndCheckCuts(cuts);
+            } else if (numModules != null && numModules > 1) {
+                resolved = chooseCuts(analysis);
+            } else {
+                resolved = Collections.emptyList();
+            }
+            LocalLearning m = method != null ? method : resolved.isEmpty() ? LocalLearning.endToEnd() : null;
+            if (m == null) {
+                throw new IllegalArgumentException("The network is cut into " + (resolved.size() + 1) + " modules:"
+                        + " choose a method, e.g. method(LocalLearning.infoProContrast(decoder, projection))");
+            }
+            if (m.getKind() == LocalLearning.Kind.END_TO_END && !resolved.isEmpty()) {
+                throw new IllegalArgumentException("endToEnd() trains one module; remove cutAfter/modules (cuts "
+                        + resolved + ")");
+            }
+            if (m.getKind() != LocalLearning.Kind.END_TO_END && resolved.isEmpty()) {
+                throw new IllegalArgumentException(m.getKind() + " needs at least one cut: use cutAfter(...) or"
+                        + " modules(K >= 2, strategy). Valid cut vertices: " + analysis.validCuts());
+            }
+            if (!m.usesLambdas() && lambdas != null) {
+                throw new IllegalArgumentException(m.getKind() + " does not use lambdas; remove lambdas(...)");
+            }
+            int numLocal = resolved.size();
+            List<List<GraphSplitter.HeadAttachment>> heads = new ArrayList<>();
+            for (int i = 0; i < numLocal; i++) {
+                double[] l = m.lambdas(lambdas, i, numLocal);
+                List<GraphSplitter.HeadAttachment> h = new ArrayList<>();
+                if (m.usesLambdas()) {
+                    h.add(new GraphSplitter.HeadAttachment(m.getReconstructionHead(), l[0]));
+                }
+                h.add(new GraphSplitter.HeadAttachment(m.getLabelHead(), l[1]));
+                heads.add(h);
+            }
+            int classes = numClasses != null ? numClasses : inferNumClasses(conf);
+            HeadContext context = headContext(classes);
+            InputNormalization norm = normalization != null ? normalization
+                    : InputNormalization.identity((int) context.getImageChannels());
+            LocalTrainingConfig config = LocalTrainingConfig.builder().cuts(resolved).method(m).lambdas(lambdas)
+                    .normalization(norm).updater(updater).weightDecay(weightDecay).inputTypes(inputTypes.clone())
+                    .numClasses(classes).build();
+            List<GraphSplitter.ModuleConfiguration> parts = GraphSplitter.split(conf, inputTypes, resolved, heads,
+                    context, updater);
+            List<ModuleSpec> specs = new ArrayList<>();
+            List<ComputationGraph> graphs = new ArrayList<>();
+            for (GraphSplitter.ModuleConfiguration p : parts) {
+                ComputationGraph g = new ComputationGraph(p.getConfiguration());
+                g.init();
+                WeightTransfer.copyMatchingLayers(source, g);
+                specs.add(p.getSpec());
+                graphs.add(g);
+            }
+            return new LocalModuleGraph(config, conf, specs, graphs, 0, 0);
+        }
+
+        private List<String> chooseCuts(GraphAnalysis analysis) {
+            if (strategy == null) {
+                throw new IllegalArgumentException("modules(K, strategy) needs a strategy, e.g. SplitStrategy.EQUAL_DEPTH");
+            }
+            List<String> valid = analysis.validCuts();
+            if (numModules - 1 > valid.size()) {
+                throw new IllegalArgumentException("Cannot split into " + numModules + " modules: the graph has only "
+                        + valid.size() + " valid cut vertices " + valid + " (K-1 = " + (numModules - 1)
+                        + " needed); use fewer modules");
+            }
+            List<List<String>> segments = analysis.moduleVertices(valid);
+            double[] cost = new double[segments.size()];
+            for (int i = 0; i < cost.length; i++) {
+                for (String v : segments.get(i)) {
+                    cost[i] += analysis.layerCount(v);
+                }
+            }
+            int[] idx = strategy.chooseCuts(valid, cost, numModules);
+            if (idx == null || idx.length != numModules - 1) {
+                throw new IllegalArgumentException("The split strategy returned " + Arrays.toString(idx) + " but "
+                        + (numModules - 1) + " cut indices were needed");
+            }
+            List<String> chosen = new ArrayList<>();
+            for (int i = 0; i < idx.length; i++) {
+                if (idx[i] < 0 || idx[i] >= valid.size() || (i > 0 && idx[i] <= idx[i - 1])) {
+                    throw new IllegalArgumentException("The split strategy returned invalid cut indices "
+                            + Arrays.toString(idx) + " for " + valid.size() + " valid cuts");
+                }
+                chosen.add(valid.get(idx[i]));
+            }
+            return chosen;
+        }
+
+        private static int inferNumClasses(ComputationGraphConfiguration conf) {
+            String out = conf.getNetworkOutputs().get(0);
+            GraphVertex gv = conf.getVertices().get(out);
+            if (gv instanceof LayerVertex && ((LayerVertex) gv).getLayerConf().getLayer() instanceof FeedForwardLayer) {
+                return (int) ((FeedForwardLayer) ((LayerVertex) gv).getLayerConf().getLayer()).getNOut();
+            }
+            throw new IllegalArgumentException("Cannot infer the number of classes from output '" + out
+                    + "'; set numClasses(n)");
+        }
+
+        private HeadContext headContext(int classes) {
+            InputType t = inputTypes[0];
+            HeadContext.HeadContextBuilder b = HeadContext.builder().numClasses(classes);
+            if (t instanceof InputType.InputTypeConvolutional) {
+                InputType.InputTypeConvolutional c = (InputType.InputTypeConvolutional) t;
+                b.imageChannels(c.getChannels()).imageHeight(c.getHeight()).imageWidth(c.getWidth());
+            } else {
+                b.imageChannels(t.arrayElementsPerExample()).imageHeight(1).imageWidth(1);
+            }
+            return b.build();
+        }
+    }
+}
