@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.shade.jackson.annotation.JsonTypeInfo;
 
 import java.io.Serializable;
+import java.util.Set;
 
 /**
  * An auxiliary network that reads a local module's output h_k during training only (a decoder or a classifier /
@@ -41,4 +42,16 @@ public interface AuxiliaryHead extends Serializable {
      */
     String attach(ComputationGraphConfiguration.GraphBuilder graph, String input, InputType inputType,
                   String prefix, double lossWeight, HeadContext context);
+
+    /**
+     * Names of the layers {@link #attach} adds (for the same {@code prefix}) whose biases must be re-initialised with
+     * PyTorch's rule after {@code init()}, with {@code dev.infopro.dl4j.init.TorchBiasInit.apply(model, names)}:
+     * DL4J can only set biases to a constant. Empty by default.
+     *
+     * @param prefix the prefix given to {@link #attach}
+     * @return layer names, never null
+     */
+    default Set<String> torchBiasLayers(String prefix) {
+        return Set.of();
+    }
 }
