@@ -108,9 +108,6 @@ public class LossBinaryCrossEntropy implements ILossFunction {
         INDArray y = labels.castTo(p.dataType());
         INDArray denom = Transforms.max(p.mul(p.rsub(1.0)), GRAD_EPS, false);
         INDArray dLdp = p.sub(y).divi(denom).muli(scale(preOutput));
-        if (mask != null) {
-            LossUtil.applyMask(dLdp, mask);
-        }
         INDArray grad = activationFn.backprop(preOutput.dup(), dLdp).getFirst();
         if (mask != null) {
             LossUtil.applyMask(grad, mask);
