@@ -17,7 +17,8 @@ import java.util.Properties;
  */
 @Command(name = "infopro", mixinStandardHelpOptions = true, versionProvider = InfoproCli.Version.class,
         description = "InfoPro local learning for Deeplearning4j.",
-        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, CompareCommand.class, DemoCommand.class, EvalCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public class InfoproCli implements Runnable {
     /** Exit code of a usage error (unknown flag, bad value, missing directory). */
     public static final int EXIT_USAGE = 2;

@@ -1,5 +1,9 @@
 package dev.infopro.dl4j.config;
 
+import dev.infopro.dl4j.heads.AuxClassifierHead;
+import dev.infopro.dl4j.heads.AuxNetConfig;
+import dev.infopro.dl4j.heads.HeadLoss;
+import dev.infopro.dl4j.heads.ReconstructionHead;
 import dev.infopro.dl4j.heads.AuxiliaryHead;
 import lombok.AccessLevel;
 import lombok.EqualsAndHashCode;
@@ -41,6 +45,24 @@ public final class LocalLearning implements Serializable {
     /** Plain end-to-end training (one module, no heads). */
     public static LocalLearning endToEnd() {
         return new LocalLearning(Kind.END_TO_END, null, null);
+    }
+
+    /** Greedy SL with the reference's head: global average pooling and one linear layer ({@code 0c1f}), softmax CE. */
+    public static LocalLearning greedy() {
+        return greedy(new AuxClassifierHead(AuxNetConfig.C0F1, HeadLoss.SOFTMAX));
+    }
+
+    /** InfoPro (Softmax) with the reference heads: the decoder (spec 2.3) and a {@code 1c2f} softmax classifier. */
+    public static LocalLearning infoProSoftmax() {
+        return infoProSoftmax(new ReconstructionHead(), new AuxClassifierHead(AuxNetConfig.C1F2, HeadLoss.SOFTMAX));
+    }
+
+    /**
+     * InfoPro (Contrast) as in every command of the reference: the decoder (spec 2.3) and a {@code 1c2f} projection
+     * head of dimension 128 trained with SupCon at temperature 0.07 (spec 2.4, 2.5).
+     */
+    public static LocalLearning infoProContrast() {
+        return infoProContrast(new ReconstructionHead(), new AuxClassifierHead(AuxNetConfig.C1F2, HeadLoss.CONTRAST));
     }
 
     /**

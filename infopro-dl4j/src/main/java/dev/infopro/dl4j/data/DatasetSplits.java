@@ -9,7 +9,7 @@ import lombok.Value;
  * training augmentation (test images are only normalised).
  */
 @Value
-@Builder
+@Builder(toBuilder = true)
 public class DatasetSplits {
     /** Canonical dataset name, e.g. {@code "cifar10"}. */
     @NonNull String name;

@@ -1,5 +1,8 @@
 package dev.infopro.dl4j.engine;
 
+import dev.infopro.dl4j.backend.OneDnnHelpers;
+import dev.infopro.dl4j.init.TorchBiasInit;
+
 import dev.infopro.dl4j.config.InputNormalization;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
@@ -486,7 +489,7 @@ public final class LocalModuleGraph {
             if (bytes == null) {
                 throw new IllegalArgumentException(file + " is incomplete: module " + k + " is missing");
             }
-            modules.add(ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), true));
+            modules.add(OneDnnHelpers.patch(ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), true)));
         }
         return new LocalModuleGraph(config, networkConf, state.modules, modules, state.iteration, state.epoch);
     }
@@ -683,6 +686,10 @@ public final class LocalModuleGraph {
                 ComputationGraph g = new ComputationGraph(p.getConfiguration());
                 g.init();
                 WeightTransfer.copyMatchingLayers(source, g);
+                if (!p.getHeadBiasLayers().isEmpty()) {
+                    TorchBiasInit.apply(g, p.getHeadBiasLayers()); // the reference's bias init for the heads
+                }
+                OneDnnHelpers.patch(g);
                 specs.add(p.getSpec());
                 graphs.add(g);
             }

@@ -28,6 +28,8 @@ public final class GraphSplitter {
     public static class ModuleConfiguration {
         ModuleSpec spec;
         ComputationGraphConfiguration configuration;
+        /** Head layers whose biases get PyTorch's default init after {@code init()} (see TorchBiasInit). */
+        java.util.Set<String> headBiasLayers;
     }
 
     /** One head to attach to a local module with its loss weight. */
@@ -85,6 +87,7 @@ public final class GraphSplitter {
                 gb.addVertex(v, conf.getVertices().get(v).clone(), ins.toArray(new String[0]));
             }
             List<String> outputs = new ArrayList<>();
+            java.util.Set<String> biasLayers = new java.util.HashSet<>();
             List<AuxiliaryHead.Target> targets = null;
             double[] lambdas = null;
             String cut = null;
@@ -100,8 +103,9 @@ public final class GraphSplitter {
                         h++;
                         continue; // lambda 0: the head would contribute nothing, so it is not built
                     }
-                    String name = a.getHead().attach(gb, cut, types.get(cut), "m" + k + "h" + h + "_",
-                            a.getLambda(), context);
+                    String prefix = "m" + k + "h" + h + "_";
+                    String name = a.getHead().attach(gb, cut, types.get(cut), prefix, a.getLambda(), context);
+                    biasLayers.addAll(a.getHead().torchBiasLayers(prefix));
                     outputs.add(name);
                     targets.add(a.getHead().target());
                     h++;
@@ -127,7 +131,7 @@ public final class GraphSplitter {
                 }
             }
             ModuleSpec spec = new ModuleSpec(k, inNames, moduleVertices.get(k), cut, outputs, targets, lambdas);
-            out.add(new ModuleConfiguration(spec, mc));
+            out.add(new ModuleConfiguration(spec, mc, biasLayers));
         }
         return out;
     }

@@ -1,0 +1,84 @@
+package dev.infopro.dl4j.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code infopro compare}: several methods and K on the same data and seed, as a table and a chart. */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+        description = "Compare methods and module counts on the same data and seed.")
+class CompareCommand implements Callable<Integer> {
+    @Mixin
+    RunOptions run;
+
+    @Option(names = "--methods", split = ",", defaultValue = "e2e,greedy,infopro-contrast",
+            description = "Methods to compare (default ${DEFAULT-VALUE}).")
+    List<String> methods;
+
+    @Option(names = "--ks", split = ",", defaultValue = "2,4",
+            description = "Module counts for the local methods (default ${DEFAULT-VALUE}).")
+    List<Integer> ks;
+
+    @Option(names = "--out", required = true, description = "Output directory.")
+    Path out;
+
+    @Option(names = "--json", description = "Print results.json to stdout.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        List<ExperimentSpec> specs = new ArrayList<>();
+        for (String name : methods) {
+            Method m = Method.parse(name);
+            if (m == Method.E2E) {
+                specs.add(run.spec(m, 1));
+            } else {
+                for (int k : ks) {
+                    specs.add(run.spec(m, k));
+                }
+            }
+        }
+        List<ExperimentResult> rows = compare(specs, out, !json);
+        if (json) {
+            System.out.println(Json.line(rows));
+        } else {
+            System.out.print(Files.readString(out.resolve("results.md")));
+            System.out.println("chart: " + out.resolve("results.png"));
+        }
+        return 0;
+    }
+
+    /** Runs each spec into its own sub-directory and writes results.json, results.md and results.png. */
+    static List<ExperimentResult> compare(List<ExperimentSpec> specs, Path out, boolean progress) throws IOException {
+        Files.createDirectories(out);
+        List<ExperimentResult> rows = new ArrayList<>();
+        for (ExperimentSpec s : specs) {
+            String dir = s.getMethod().cliName + (s.getMethod() == Method.E2E ? "" : "-k" + s.getK());
+            rows.add(Experiment.run(s, out.resolve(dir), progress));
+        }
+        Json.MAPPER.writeValue(out.resolve("results.json").toFile(), rows);
+        Files.writeString(out.resolve("results.md"), table(rows));
+        Charts.comparison(rows, out.resolve("results.png"));
+        return rows;
+    }
+
+    /** The Markdown results table. */
+    static String table(List<ExperimentResult> rows) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| method | K | test accuracy | peak memory (MiB, RSS) | seconds / epoch |\n");
+        sb.append("|---|---|---|---|---|\n");
+        for (ExperimentResult r : rows) {
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %.4f | %.0f | %.1f |%n", r.getMethod(), r.getK(),
+                    r.getTestAccuracy(), r.getPeakBytes() / 1048576.0, r.getSecondsPerEpoch()));
+        }
+        return sb.toString();
+    }
+}

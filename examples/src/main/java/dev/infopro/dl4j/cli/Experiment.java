@@ -1,0 +1,220 @@
+package dev.infopro.dl4j.cli;
+
+import dev.infopro.dl4j.config.LambdaSchedule;
+import dev.infopro.dl4j.data.DatasetSplits;
+import dev.infopro.dl4j.data.Datasets;
+import dev.infopro.dl4j.data.ImageDataSetIterator;
+import dev.infopro.dl4j.data.ImageDataset;
+import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.memory.ProcessMemory;
+import dev.infopro.dl4j.models.CifarResNet;
+import dev.infopro.dl4j.models.CutPresets;
+import dev.infopro.dl4j.optim.TrainingRecipe;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import dev.infopro.dl4j.optim.TorchSgd;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.linalg.schedule.MapSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs one {@link ExperimentSpec}: loads the data, builds the CIFAR ResNet, splits it, trains epoch by epoch with
+ * a progress display, evaluates on the test set after each epoch and writes {@code metrics.json}, a PNG of the
+ * curves and the trained models into the output directory. {@code train}, {@code compare} and {@code demo} all
+ * run through here.
+ */
+final class Experiment {
+    /** Reference lambdas (ixx1, ixy1, ixx2, ixy2) of ResNet-32 on CIFAR-10 by K (spec 1.4). */
+    static double[] defaultLambdas(int k) {
+        switch (k) {
+            case 2:
+                return new double[]{5, 1, 0, 0};
+            case 8:
+                return new double[]{5, 0, 0, 2};
+            case 16:
+                return new double[]{5, 0.05, 0.2, 0.5};
+            default:
+                return new double[]{6, 0, 1, 2}; // the K = 4 row; the reference has none for other K
+        }
+    }
+
+    private Experiment() {
+    }
+
+    /** Loads the dataset of a spec, applying the subsets. */
+    static DatasetSplits loadData(ExperimentSpec spec) {
+        DatasetSplits splits;
+        try {
+            splits = Datasets.load(spec.getData());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--data " + spec.getData() + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        ImageDataset train = splits.getTrain();
+        ImageDataset test = splits.getTest();
+        if (spec.getTrainSubset() > 0 && spec.getTrainSubset() < train.size()) {
+            train = train.subset(spec.getTrainSubset(), spec.getSeed());
+        }
+        if (spec.getTestSubset() > 0 && spec.getTestSubset() < test.size()) {
+            test = test.subset(spec.getTestSubset(), spec.getSeed());
+        }
+        return splits.toBuilder().train(train).test(test).build();
+    }
+
+    /** Builds the network and its local modules for a spec on the given data. */
+    static LocalModuleGraph build(ExperimentSpec spec, DatasetSplits data) {
+        ImageDataset train = data.getTrain();
+        CifarResNet arch = CifarResNet.builder().depth(spec.getDepth()).channels(train.channels())
+                .height(train.height()).width(train.width()).numClasses(train.numClasses()).seed(spec.getSeed())
+                .build();
+        Nd4j.getRandom().setSeed(spec.getSeed());
+        ComputationGraph graph = arch.init();
+        TrainingRecipe recipe = recipe(spec);
+        LocalModuleGraph.Builder b = LocalModuleGraph.builder(graph)
+                .inputTypes(InputType.convolutional(train.height(), train.width(), train.channels()))
+                .method(spec.getMethod().learning())
+                .updater(new TorchSgd(schedule(spec)))
+                .weightDecay(recipe.getWeightDecay())
+                .inputNormalization(toDouble(data.getNormalization().mean()), toDouble(data.getNormalization().std()));
+        if (spec.getMethod() != Method.E2E) {
+            b.cutAfter(cuts(spec).toArray(new String[0]));
+        }
+        if (spec.getMethod() == Method.INFOPRO_CONTRAST || spec.getMethod() == Method.INFOPRO_SOFTMAX) {
+            double[] l = spec.getLambdas() != null ? spec.getLambdas() : defaultLambdas(spec.getK());
+            b.lambdas(LambdaSchedule.linear(l[0], l[1], l[2], l[3]));
+        }
+        return b.build();
+    }
+
+    /** The cut vertices of a spec: explicit, the paper's balanced table, or the presets. */
+    static List<String> cuts(ExperimentSpec spec) {
+        if (spec.getMethod() == Method.E2E) {
+            return List.of();
+        }
+        if (spec.getCuts() != null && !spec.getCuts().isEmpty()) {
+            return spec.getCuts();
+        }
+        if (spec.getK() < 2) {
+            throw new UsageException("--method " + spec.getMethod() + " needs --k 2 or more (or --cuts)");
+        }
+        try {
+            return CutPresets.cuts(spec.getDepth(), spec.getK(), spec.isBalanced(), spec.getData().startsWith("stl10"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    static TrainingRecipe recipe(ExperimentSpec spec) {
+        TrainingRecipe base;
+        try {
+            base = TrainingRecipe.byName(spec.getRecipe());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--recipe: " + e.getMessage());
+        }
+        return base.withEpochs(spec.getEpochs()).withBatchSize(spec.getBatch()).withLr(spec.getLr());
+    }
+
+    /**
+     * Trains and evaluates; writes metrics.json, curves.png, local-model.zip and model.zip into {@code out}.
+     *
+     * @param progress whether to show a progress bar on stderr
+     */
+    static ExperimentResult run(ExperimentSpec spec, Path out, boolean progress) throws IOException {
+        validate(spec);
+        Files.createDirectories(out);
+        if (!Files.isWritable(out)) {
+            throw new UsageException("output directory " + out + " is not writable");
+        }
+        DatasetSplits data = loadData(spec);
+        LocalModuleGraph local = build(spec, data);
+        ISchedule schedule = schedule(spec);
+        List<EpochMetrics> epochs = new ArrayList<>();
+        try (ImageDataSetIterator train = data.trainIterator(spec.getBatch(), spec.getSeed());
+             ImageDataSetIterator test = data.testIterator(spec.getBatch())) {
+            for (int e = 0; e < spec.getEpochs(); e++) {
+                double lr = schedule.valueAt(0, local.getEpochCount());
+                ProgressDisplay display = progress
+                        ? new ProgressDisplay(spec.label() + " epoch " + (e + 1) + "/" + spec.getEpochs(),
+                        train.batchesPerEpoch(), local.numModules())
+                        : new ProgressDisplay(local.numModules());
+                local.clearLocalListeners();
+                local.addLocalListener(display);
+                ProcessMemory.resetPeak();
+                long t0 = System.nanoTime();
+                try {
+                    local.fit(train);
+                } finally {
+                    display.close();
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                long peak = ProcessMemory.peakRssBytes();
+                double accuracy = local.evaluate(test).accuracy();
+                epochs.add(new EpochMetrics(e + 1, lr, display.meanScores(), accuracy, seconds, peak));
+            }
+        }
+        ExperimentResult result = new ExperimentResult(spec.getMethod().cliName, local.numModules(), cuts(spec),
+                epochs.get(epochs.size() - 1).getTestAccuracy(),
+                epochs.stream().mapToLong(EpochMetrics::getPeakRssBytes).max().orElse(-1),
+                epochs.stream().mapToDouble(EpochMetrics::getSeconds).average().orElse(0), epochs);
+        Json.MAPPER.writeValue(out.resolve("metrics.json").toFile(), result);
+        Charts.trainingCurves(spec.label(), epochs, out.resolve("curves.png"));
+        local.save(out.resolve("local-model.zip").toFile());
+        ModelSerializer.writeModel(local.toComputationGraph(), out.resolve("model.zip").toFile(), false);
+        return result;
+    }
+
+    /**
+     * The learning-rate schedule, set once per epoch. {@code paper}: the recipe's schedule exactly (spec 3: warm-up,
+     * cosine, the last epoch at lr 0). {@code cosine} (the tool's default): cosine annealing evaluated at the start
+     * of each epoch, lr_e = 0.5 lr0 (1 + cos(pi (e-1) / E)), so a short run starts at lr0 and never spends an
+     * epoch at lr 0. {@code constant}: lr0 throughout.
+     */
+    static ISchedule schedule(ExperimentSpec spec) {
+        TrainingRecipe recipe = recipe(spec);
+        String name = spec.getSchedule() == null ? "cosine" : spec.getSchedule();
+        switch (name) {
+            case "paper":
+                return recipe.schedule();
+            case "constant":
+                return new MapSchedule(ScheduleType.EPOCH, Map.of(0, spec.getLr()));
+            case "cosine":
+                Map<Integer, Double> values = new HashMap<>();
+                for (int e = 0; e < spec.getEpochs(); e++) {
+                    values.put(e, 0.5 * spec.getLr() * (1 + Math.cos(Math.PI * e / spec.getEpochs())));
+                }
+                return new MapSchedule(ScheduleType.EPOCH, values);
+            default:
+                throw new UsageException("--schedule " + name + " is unknown; use cosine, paper or constant");
+        }
+    }
+
+    static void validate(ExperimentSpec spec) {
+        if (spec.getEpochs() < 1 || spec.getBatch() < 1 || !(spec.getLr() > 0)) {
+            throw new UsageException("--epochs and --batch must be >= 1 and --lr > 0");
+        }
+        if (spec.getLambdas() != null && spec.getLambdas().length != 4) {
+            throw new UsageException("--lambdas needs four numbers ixx1,ixy1,ixx2,ixy2 (spec 1.4), got "
+                    + spec.getLambdas().length);
+        }
+    }
+
+    private static double[] toDouble(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+}
