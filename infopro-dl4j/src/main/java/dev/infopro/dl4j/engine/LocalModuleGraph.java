@@ -31,6 +31,10 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -66,7 +70,8 @@ import java.util.zip.ZipOutputStream;
  * original output layer(s) and loss.
  *
  * <p><b>Training</b> (per mini-batch, k = 1..K): module k runs forward on a detached copy of h_{k-1}, back-propagates
- * its loss inside itself and its heads only, and takes its updater step; its activations live in DL4J's workspace,
+ * its loss inside itself and its heads only, and keeps its gradient (updater steps of all modules are applied after
+ * the last module, once every loss and gradient is known to be finite, see {@link OnNonFinite}); its activations live in DL4J's workspace,
  * which is closed before module k+1 runs, so peak activation memory is that of the largest module. The copy of h_k
  * handed to module k+1 is taken right after module k's forward pass, i.e. <em>before</em> module k's parameter
  * step: all modules see activations of the same (pre-step) weights, the reference code's "simultaneous" training
@@ -81,6 +86,8 @@ import java.util.zip.ZipOutputStream;
  * graph, so they are called once per module and iteration with that module as the model.
  */
 public final class LocalModuleGraph {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalModuleGraph.class);
 
     private static final String ENTRY_CONFIG = "local-config.json";
     private static final String ENTRY_NETWORK = "network-configuration.json";
@@ -97,6 +104,8 @@ public final class LocalModuleGraph {
     private int iteration;
     private int epoch;
     private double[] lastScores;
+    private OnNonFinite onNonFinite = OnNonFinite.STOP;
+    private int skippedBatches;
 
     private LocalModuleGraph(LocalTrainingConfig config, ComputationGraphConfiguration networkConf,
                              List<ModuleSpec> specs, List<ComputationGraph> modules, int iteration, int epoch) {
@@ -219,11 +228,21 @@ public final class LocalModuleGraph {
                     }
                 }
             }
-            scores[k] = step(k, m, in, moduleLabels, batchSize);
+            scores[k] = computeGradient(k, m, in, moduleLabels);
+            String bad = nonFinite(scores[k], m);
+            if (bad != null) {
+                return rejectBatch(k, bad, scores);
+            }
             if (!spec.isLast()) {
                 INDArray h = captures[k].take();
                 in = new INDArray[]{h};
             }
+        }
+        // Updates are applied only once every module's loss and gradient are known to be finite, so a bad batch
+        // changes no module. Deferring is exact: the modules' parameters are disjoint and module k+1's input was
+        // taken before module k's step anyway.
+        for (int k = 0; k < modules.size(); k++) {
+            applyUpdate(modules.get(k), batchSize);
         }
         lastScores = scores;
         for (LocalTrainingListener l : localListeners) {
@@ -236,8 +255,36 @@ public final class LocalModuleGraph {
         return scores.clone();
     }
 
-    // Mirrors DL4J's StochasticGradientDescent.optimize for one module graph.
-    private double step(int k, ComputationGraph m, INDArray[] in, INDArray[] labels, int batchSize) {
+    private double[] rejectBatch(int k, String what, double[] scores) {
+        for (int j = k + 1; j < scores.length; j++) {
+            scores[j] = Double.NaN;
+        }
+        for (CutCapture c : captures) {
+            c.arm();
+        }
+        if (onNonFinite == OnNonFinite.STOP) {
+            throw new TrainingDivergedException(k, epoch, iteration, what);
+        }
+        skippedBatches++;
+        LOG.warn("Skipping a batch at epoch {}, iteration {}: module {} has {}; no module was updated ({} batches"
+                + " skipped so far)", epoch, iteration, k, what, skippedBatches);
+        return scores.clone();
+    }
+
+    // Null when the loss and every gradient entry of the module are finite, else a description.
+    private static String nonFinite(double score, ComputationGraph m) {
+        if (!Double.isFinite(score)) {
+            return "loss = " + score;
+        }
+        INDArray g = m.getGradientsViewArray();
+        if (g != null && BooleanIndexing.or(g, Conditions.notFinite())) {
+            return "a NaN or infinite gradient (loss = " + score + ")";
+        }
+        return null;
+    }
+
+    // First half of DL4J's StochasticGradientDescent.optimize for one module graph: loss and gradient only.
+    private double computeGradient(int k, ComputationGraph m, INDArray[] in, INDArray[] labels) {
         m.getConfiguration().setIterationCount(iteration);
         m.getConfiguration().setEpochCount(epoch);
         m.setInputs(in);
@@ -248,6 +295,14 @@ public final class LocalModuleGraph {
             tl.onGradientCalculation(m);
         }
         double score = m.score();
+        // The gradient lives in the module's persistent gradient view, so activations can be released now.
+        m.clearLayersStates();
+        m.clear();
+        return score;
+    }
+
+    // Second half: weight decay, updater, parameter step, constraints.
+    private void applyUpdate(ComputationGraph m, int batchSize) {
         Gradient g = m.gradient();
         addWeightDecay(m, g, batchSize);
         m.getUpdater().update(g, iteration, epoch, batchSize, LayerWorkspaceMgr.noWorkspaces());
@@ -256,9 +311,6 @@ public final class LocalModuleGraph {
             tl.iterationDone(m, iteration, epoch);
         }
         m.applyConstraints(iteration, epoch);
-        m.clearLayersStates();
-        m.clear();
-        return score;
     }
 
     // DL4J divides the summed gradient by the batch size inside the updater (when miniBatch is on), so the decay
@@ -417,6 +469,27 @@ public final class LocalModuleGraph {
         return epoch;
     }
 
+    /**
+     * Sets what happens when a module's loss or gradient is NaN or infinite (default {@link OnNonFinite#STOP}).
+     * Not saved with the model: set it again after {@link #load}.
+     */
+    public void setOnNonFinite(OnNonFinite policy) {
+        if (policy == null) {
+            throw new IllegalArgumentException("policy must not be null: use OnNonFinite.STOP or SKIP_BATCH");
+        }
+        this.onNonFinite = policy;
+    }
+
+    /** The policy for NaN or infinite losses and gradients. */
+    public OnNonFinite getOnNonFinite() {
+        return onNonFinite;
+    }
+
+    /** Mini-batches skipped by {@link OnNonFinite#SKIP_BATCH} since this object was built or loaded. */
+    public int getSkippedBatchCount() {
+        return skippedBatches;
+    }
+
     // ------------------------------------------------------------------------------------------------ persistence
 
     /**
@@ -430,19 +503,8 @@ public final class LocalModuleGraph {
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".tmp");
         try {
-            try (OutputStream os = Files.newOutputStream(tmp); ZipOutputStream zip = new ZipOutputStream(os)) {
-                putEntry(zip, ENTRY_CONFIG, config.toJson().getBytes(StandardCharsets.UTF_8));
-                putEntry(zip, ENTRY_NETWORK, networkConf.toJson().getBytes(StandardCharsets.UTF_8));
-                Map<String, Object> state = new LinkedHashMap<>();
-                state.put("iteration", iteration);
-                state.put("epoch", epoch);
-                state.put("modules", specs);
-                putEntry(zip, ENTRY_STATE, LocalTrainingConfig.mapper().writeValueAsBytes(state));
-                for (int k = 0; k < modules.size(); k++) {
-                    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-                    ModelSerializer.writeModel(modules.get(k), bytes, true);
-                    putEntry(zip, String.format(ENTRY_MODULE, k), bytes.toByteArray());
-                }
+            try (OutputStream os = Files.newOutputStream(tmp)) {
+                save(os);
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -452,6 +514,28 @@ public final class LocalModuleGraph {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /**
+     * Writes the same zip as {@link #save(File)} to a stream (not atomic; the stream is not closed). Used to embed a
+     * model in a larger file such as a checkpoint.
+     */
+    public void save(OutputStream out) throws IOException {
+        ZipOutputStream zip = new ZipOutputStream(out);
+        putEntry(zip, ENTRY_CONFIG, config.toJson().getBytes(StandardCharsets.UTF_8));
+        putEntry(zip, ENTRY_NETWORK, networkConf.toJson().getBytes(StandardCharsets.UTF_8));
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("iteration", iteration);
+        state.put("epoch", epoch);
+        state.put("modules", specs);
+        putEntry(zip, ENTRY_STATE, LocalTrainingConfig.mapper().writeValueAsBytes(state));
+        for (int k = 0; k < modules.size(); k++) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            ModelSerializer.writeModel(modules.get(k), bytes, true);
+            putEntry(zip, String.format(ENTRY_MODULE, k), bytes.toByteArray());
+        }
+        zip.finish();
+        zip.flush();
     }
 
     private static void putEntry(ZipOutputStream zip, String name, byte[] data) throws IOException {
@@ -466,16 +550,26 @@ public final class LocalModuleGraph {
      * @throws IllegalArgumentException when the file is not a saved LocalModuleGraph
      */
     public static LocalModuleGraph load(File file) throws IOException {
+        try (InputStream is = Files.newInputStream(file.toPath())) {
+            return load(is, file.toString());
+        }
+    }
+
+    /**
+     * Reads a model written by {@link #save(OutputStream)}; {@code source} names the data in error messages.
+     *
+     * @throws IllegalArgumentException when the data is not a saved LocalModuleGraph
+     */
+    public static LocalModuleGraph load(InputStream in, String source) throws IOException {
         Map<String, byte[]> entries = new HashMap<>();
-        try (InputStream is = Files.newInputStream(file.toPath()); ZipInputStream zip = new ZipInputStream(is)) {
-            ZipEntry e;
-            while ((e = zip.getNextEntry()) != null) {
-                entries.put(e.getName(), zip.readAllBytes());
-            }
+        ZipInputStream zip = new ZipInputStream(in);
+        ZipEntry e;
+        while ((e = zip.getNextEntry()) != null) {
+            entries.put(e.getName(), zip.readAllBytes());
         }
         for (String required : new String[]{ENTRY_CONFIG, ENTRY_NETWORK, ENTRY_STATE}) {
             if (!entries.containsKey(required)) {
-                throw new IllegalArgumentException(file + " is not a saved LocalModuleGraph: entry '" + required
+                throw new IllegalArgumentException(source + " is not a saved LocalModuleGraph: entry '" + required
                         + "' is missing");
             }
         }
@@ -487,7 +581,7 @@ public final class LocalModuleGraph {
         for (int k = 0; k < state.modules.size(); k++) {
             byte[] bytes = entries.get(String.format(ENTRY_MODULE, k));
             if (bytes == null) {
-                throw new IllegalArgumentException(file + " is incomplete: module " + k + " is missing");
+                throw new IllegalArgumentException(source + " is incomplete: module " + k + " is missing");
             }
             modules.add(OneDnnHelpers.patch(ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), true)));
         }
@@ -555,6 +649,7 @@ public final class LocalModuleGraph {
         private Integer numClasses;
         private IUpdater updater;
         private double weightDecay;
+        private OnNonFinite onNonFinite = OnNonFinite.STOP;
 
         private Builder(ComputationGraph source) {
             this.source = source;
@@ -618,6 +713,15 @@ public final class LocalModuleGraph {
                 throw new IllegalArgumentException("weightDecay must be finite and >= 0, got " + wd);
             }
             this.weightDecay = wd;
+            return this;
+        }
+
+        /** What to do on a NaN or infinite loss or gradient (default STOP); see {@link OnNonFinite}. */
+        public Builder onNonFinite(OnNonFinite policy) {
+            if (policy == null) {
+                throw new IllegalArgumentException("onNonFinite must not be null: use OnNonFinite.STOP or SKIP_BATCH");
+            }
+            this.onNonFinite = policy;
             return this;
         }
 
@@ -693,7 +797,9 @@ public final class LocalModuleGraph {
                 specs.add(p.getSpec());
                 graphs.add(g);
             }
-            return new LocalModuleGraph(config, conf, specs, graphs, 0, 0);
+            LocalModuleGraph built = new LocalModuleGraph(config, conf, specs, graphs, 0, 0);
+            built.setOnNonFinite(onNonFinite);
+            return built;
         }
 
         private List<String> chooseCuts(GraphAnalysis analysis) {
