@@ -1,0 +1,240 @@
+package dev.infopro.dl4j.parity;
+
+import dev.infopro.dl4j.backend.OneDnnHelpers;
+import dev.infopro.dl4j.config.LambdaSchedule;
+import dev.infopro.dl4j.config.LocalLearning;
+import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.io.TorchWeightImport;
+import dev.infopro.dl4j.models.CifarResNet;
+import dev.infopro.dl4j.optim.TorchSgd;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.api.layers.IOutputLayer;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * One InfoPro training step against an independent PyTorch implementation (fixture
+ * {@code shared/parity/resnet8-k2-infopro-contrast}, see its README): ResNet-8 on 1x28x28 Fashion-MNIST, K = 2 cut
+ * after {@code s1b0}, module 1 trained by 5 * BCE(decoder) + 1 * SupCon(1c2f head), module 2 by the network's CE,
+ * TorchSgd lr 0.1 momentum 0.9 Nesterov, coupled weight decay 1e-4. Everything is built through the public API
+ * (CifarResNet, LocalModuleGraph, TorchWeightImport) and one {@code fit(DataSet)} step is compared: module and head
+ * losses, every gradient element (captured before the updater, i.e. without weight decay) and every parameter's L2
+ * norm after the step.
+ *
+ * <p>Tolerances. Double: losses and norms 1e-8 relative, gradients 1e-6 relative per element plus 1e-9 absolute
+ * (a conv bias before batch norm has an exactly-zero gradient, computed as rounding noise). Float32 (what users train
+ * in; oneDNN helpers are active): a loss sums ~1e5 terms, so its relative error is a few float ulps times a
+ * small growth factor, 1e-5 relative; a gradient element is a sum over the batch and pixels with cancellation,
+ * so its absolute error scales with the tensor's largest element, not with the element itself: 1e-3 relative plus
+ * 1e-4 of the tensor's max |grad|; norms after the step 1e-5 relative.
+ */
+class ParityTest {
+
+    private static final String FIXTURE = "resnet8-k2-infopro-contrast";
+
+    /** Tolerances of one precision; see the class comment. */
+    private record Tol(double loss, double gradRel, double gradAbs, double gradAbsOfMax, double norm) {
+    }
+
+    private static final Tol DOUBLE_TOL = new Tol(1e-8, 1e-6, 1e-9, 0.0, 1e-8);
+    private static final Tol FLOAT_TOL = new Tol(1e-5, 1e-3, 0.0, 1e-4, 1e-5);
+
+    @Test
+    void doublePrecisionStepMatchesPyTorch() throws IOException {
+        runStep(DataType.DOUBLE, DOUBLE_TOL);
+    }
+
+    @Test
+    void floatStepMatchesPyTorchWithinFloatPrecision() throws IOException {
+        runStep(DataType.FLOAT, FLOAT_TOL);
+    }
+
+    /** Walks up from the working directory to the first folder holding {@code shared/parity}. */
+    static Path fixtureDir() {
+        for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
+            Path d = p.resolve("shared").resolve("parity");
+            if (Files.isDirectory(d)) {
+                return d.resolve(FIXTURE);
+            }
+        }
+        return null;
+    }
+
+    /** Copies every module's gradient when it is computed, i.e. before weight decay and the updater. */
+    private static final class GradientCapture extends BaseTrainingListener {
+        final Map<Model, Map<String, INDArray>> grads = new IdentityHashMap<>();
+
+        @Override
+        public void onGradientCalculation(Model model) {
+            Map<String, INDArray> copy = new HashMap<>();
+            model.gradient().gradientForVariable().forEach((k, v) -> copy.put(k, v.dup()));
+            grads.put(model, copy);
+        }
+    }
+
+    private void runStep(DataType dt, Tol tol) throws IOException {
+        Path dir = fixtureDir();
+        assumeTrue(dir != null && Files.isDirectory(dir.resolve("npy")),
+                "parity fixture shared/parity/" + FIXTURE + " not found above " + Paths.get("").toAbsolutePath());
+        DataType oldType = Nd4j.dataType();
+        DataType oldFloat = Nd4j.defaultFloatingPointType();
+        Nd4j.setDefaultDataTypes(dt, dt);
+        try {
+            runStepIn(dir, dt, tol);
+        } finally {
+            Nd4j.setDefaultDataTypes(oldType, oldFloat);
+        }
+    }
+
+    private void runStepIn(Path dir, DataType dt, Tol tol) throws IOException {
+        JsonNode expected = new ObjectMapper().readTree(dir.resolve("expected.json").toFile());
+        Path npy = dir.resolve("npy");
+        double[] mean = {expected.get("norm_mean").get(0).asDouble()};
+        double[] std = {expected.get("norm_std").get(0).asDouble()};
+        double lr = expected.get("lr").asDouble();
+
+        ComputationGraph graph = CifarResNet.builder().depth(8).channels(1).height(28).width(28).numClasses(10)
+                .dataType(dt).build().init();
+        LocalModuleGraph net = LocalModuleGraph.builder(graph)
+                .inputTypes(InputType.convolutional(28, 28, 1))
+                .cutAfter("s1b0")
+                .method(LocalLearning.infoProContrast())
+                .lambdas(LambdaSchedule.explicit(new double[]{5, 1}))
+                .inputNormalization(mean, std)
+                .updater(new TorchSgd(lr, null, 0.9, true))
+                .weightDecay(1e-4)
+                .build();
+        Map<String, String> mapping = new LinkedHashMap<>(TorchWeightImport.cifarResNetMapping(8));
+        mapping.putAll(TorchWeightImport.infoProHeadMapping(0));
+        List<String> notLoaded = TorchWeightImport.load(TorchWeightImport.readNpyDirectory(npy, "init."), net, mapping);
+        assertTrue(notLoaded.isEmpty(), "parameters without a fixture tensor: " + notLoaded);
+
+        INDArray x = read(npy, "x", dt);
+        INDArray x01 = read(npy, "x01", dt);
+        INDArray cls = read(npy, "y", DataType.DOUBLE);
+        int n = (int) x.size(0);
+        INDArray y = Nd4j.zeros(dt, n, 10);
+        for (int i = 0; i < n; i++) {
+            y.putScalar(i, cls.getInt(i), 1.0);
+        }
+
+        // Sanity of the import: the loaded parameters have the fixture's norms.
+        for (JsonNode p : expected.get("parameters")) {
+            double got = param(net, TorchWeightImport.resolve(p.get("name").asText(), net, mapping)).norm2Number()
+                    .doubleValue();
+            assertEquals(p.get("param_l2").asDouble(), got, tol.norm() * Math.max(1, p.get("param_l2").asDouble()),
+                    "initial L2 of " + p.get("name").asText());
+        }
+
+        // Per-head losses of module 1 on a copy (a training-mode forward pass, same batch statistics as fit).
+        double[] headScores = headScores(OneDnnHelpers.patch(net.getModules().get(0).clone()), x, x01, y);
+
+        GradientCapture capture = new GradientCapture();
+        net.setListeners(capture);
+        double[] scores = net.fit(new DataSet(x, y));
+
+        JsonNode losses = expected.get("module_losses");
+        double maxLossErr = 0;
+        maxLossErr = Math.max(maxLossErr, checkRel("module 1 BCE", losses.get(0).get("bce").asDouble(),
+                headScores[0] / 5.0, tol.loss()));
+        maxLossErr = Math.max(maxLossErr, checkRel("module 1 SupCon", losses.get(0).get("supcon").asDouble(),
+                headScores[1], tol.loss()));
+        maxLossErr = Math.max(maxLossErr, checkRel("module 1 total", losses.get(0).get("loss").asDouble(),
+                scores[0], tol.loss()));
+        maxLossErr = Math.max(maxLossErr, checkRel("module 2 CE", losses.get(1).get("ce").asDouble(),
+                scores[1], tol.loss()));
+
+        // Gradients: DL4J's raw gradient is the sum over the batch; the fixture's is of the mean loss.
+        double maxGradRel = 0;
+        double maxGradAbs = 0;
+        List<String> failures = new ArrayList<>();
+        for (JsonNode p : expected.get("parameters")) {
+            String name = p.get("name").asText();
+            TorchWeightImport.ParamRef ref = TorchWeightImport.resolve(name, net, mapping);
+            Map<String, INDArray> g = capture.grads.get(net.getModules().get(ref.getModule()));
+            assertNotNull(g, "no gradient captured for module " + ref.getModule());
+            INDArray got = g.get(ref.key()).castTo(DataType.DOUBLE).div(n);
+            INDArray exp = ref.toDl4jLayout(read(npy, "grad." + name, DataType.DOUBLE), got.shape());
+            INDArray absErr = Transforms.abs(got.sub(exp));
+            INDArray absExp = Transforms.abs(exp);
+            double floor = tol.gradAbs() + tol.gradAbsOfMax() * absExp.maxNumber().doubleValue();
+            INDArray excess = absErr.sub(absExp.mul(tol.gradRel()).add(floor));
+            if (excess.maxNumber().doubleValue() > 0) {
+                failures.add(name + ": max abs err " + absErr.maxNumber() + ", max |grad| " + absExp.maxNumber());
+            }
+            maxGradAbs = Math.max(maxGradAbs, absErr.maxNumber().doubleValue());
+            // Relative error where relative error is meaningful (above the absolute floor).
+            INDArray meaningful = absExp.gt(Math.max(floor, 1e-9) / tol.gradRel()).castTo(DataType.DOUBLE);
+            maxGradRel = Math.max(maxGradRel, absErr.mul(meaningful).div(absExp.add(1e-300)).maxNumber().doubleValue());
+        }
+        assertTrue(failures.isEmpty(), "gradients differ from PyTorch: " + failures);
+
+        double maxNormErr = 0;
+        for (JsonNode p : expected.get("parameters")) {
+            String name = p.get("name").asText();
+            double got = param(net, TorchWeightImport.resolve(name, net, mapping)).norm2Number().doubleValue();
+            maxNormErr = Math.max(maxNormErr, checkRel("L2 after step of " + name,
+                    p.get("param_l2_after_step").asDouble(), got, tol.norm()));
+        }
+        System.out.printf("ParityTest %s: max rel err losses %.3e, gradients %.3e (max abs %.3e), norms after step"
+                + " %.3e%n", dt, maxLossErr, maxGradRel, maxGradAbs, maxNormErr);
+    }
+
+    // Scores of module 1's two output layers (lambda-weighted, as in the module's total) on a training-mode pass.
+    private static double[] headScores(ComputationGraph m, INDArray x, INDArray x01, INDArray y) {
+        Map<String, INDArray> acts = m.feedForward(new INDArray[]{x}, true, false);
+        LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
+        IOutputLayer dec = (IOutputLayer) m.getLayer("m0h0_out");
+        dec.setInput(acts.get("m0h0_conv2"), ws);
+        dec.setLabels(x01);
+        IOutputLayer proj = (IOutputLayer) m.getLayer("m0h1_out");
+        proj.setInput(acts.get("m0h1_fc1"), ws);
+        proj.setLabels(y);
+        return new double[]{dec.computeScore(0.0, true, ws), proj.computeScore(0.0, true, ws)};
+    }
+
+    private static INDArray param(LocalModuleGraph net, TorchWeightImport.ParamRef ref) {
+        return net.getModules().get(ref.getModule()).getLayer(ref.getLayer()).getParam(ref.getParam())
+                .castTo(DataType.DOUBLE);
+    }
+
+    private static double checkRel(String what, double expected, double actual, double tol) {
+        double rel = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300);
+        if (expected == 0.0) {
+            rel = Math.abs(actual);
+        }
+        assertTrue(rel <= tol, what + ": expected " + expected + ", got " + actual + " (relative error " + rel
+                + " > " + tol + ")");
+        return rel;
+    }
+
+    private static INDArray read(Path npy, String name, DataType dt) {
+        return Nd4j.createFromNpyFile(npy.resolve(name + ".npy").toFile()).castTo(dt);
+    }
+}
