@@ -35,11 +35,11 @@ import java.util.TreeMap;
  *   <caption>PyTorch to DL4J parameters</caption>
  *   <tr><th>DL4J layer</th><th>PyTorch</th><th>DL4J key</th><th>layout</th></tr>
  *   <tr><td>ConvolutionLayer</td><td>weight [out,in,kH,kW]</td><td>W</td><td>same</td></tr>
- *   <tr><td>ConvolutionLayer</td><td>bias [out]</td><td>b</td><td>[1,out]</td></tr>
+ *   <tr><td>ConvolutionLayer</td><td>bias [out]</td><td>b</td><td>DL4J's bias shape ([out] or [1,out])</td></tr>
  *   <tr><td>Dense / Output layer</td><td>weight [out,in]</td><td>W</td><td>transposed, [in,out]</td></tr>
- *   <tr><td>Dense / Output layer</td><td>bias [out]</td><td>b</td><td>[1,out]</td></tr>
+ *   <tr><td>Dense / Output layer</td><td>bias [out]</td><td>b</td><td>DL4J's bias shape ([out] or [1,out])</td></tr>
  *   <tr><td>BatchNormalization</td><td>weight, bias, running_mean, running_var [c]</td>
- *       <td>gamma, beta, mean, var</td><td>[1,c]</td></tr>
+ *       <td>gamma, beta, mean, var</td><td>DL4J's shape ([c] or [1,c])</td></tr>
  * </table>
  * {@code num_batches_tracked} has no DL4J counterpart and is skipped. Batch norm must use {@code useLogStd(false)}.
  *
@@ -94,7 +94,7 @@ public final class TorchWeightImport {
             if (transposed || t.rank() == dl4jShape.length) {
                 ok = Arrays.equals(ts, dl4jShape);
             } else {
-                // Vectors: PyTorch [n], DL4J [1,n].
+                // Vectors: PyTorch [n], DL4J [1,n] (same-rank vectors were compared above).
                 ok = t.rank() == 1 && dl4jShape.length == 2 && dl4jShape[0] == 1 && dl4jShape[1] == ts[0];
             }
             if (!ok) {
