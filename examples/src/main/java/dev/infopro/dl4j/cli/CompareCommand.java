@@ -62,7 +62,7 @@ class CompareCommand implements Callable<Integer> {
         List<ExperimentResult> rows = new ArrayList<>();
         for (ExperimentSpec s : specs) {
             String dir = s.getMethod().cliName + (s.getMethod() == Method.E2E ? "" : "-k" + s.getK());
-            rows.add(Experiment.run(s, out.resolve(dir), progress));
+            rows.add(Experiment.run(s, out.resolve(dir), Experiment.Control.builder().progress(progress).build()));
         }
         Json.MAPPER.writeValue(out.resolve("results.json").toFile(), rows);
         Files.writeString(out.resolve("results.md"), table(rows));

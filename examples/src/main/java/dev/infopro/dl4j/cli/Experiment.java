@@ -1,6 +1,10 @@
 package dev.infopro.dl4j.cli;
 
+import dev.infopro.dl4j.checkpoint.Checkpoint;
+import dev.infopro.dl4j.checkpoint.CheckpointManager;
 import dev.infopro.dl4j.config.LambdaSchedule;
+import dev.infopro.dl4j.engine.OnNonFinite;
+import dev.infopro.dl4j.engine.TrainingDivergedException;
 import dev.infopro.dl4j.data.DatasetSplits;
 import dev.infopro.dl4j.data.Datasets;
 import dev.infopro.dl4j.data.ImageDataSetIterator;
@@ -15,10 +19,9 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import dev.infopro.dl4j.optim.TorchSgd;
 import org.nd4j.linalg.schedule.ISchedule;
-import org.nd4j.linalg.schedule.MapSchedule;
-import org.nd4j.linalg.schedule.ScheduleType;
+import dev.infopro.dl4j.optim.CosineAnnealingSchedule;
+import org.nd4j.linalg.schedule.FixedSchedule;
 
-import java.util.HashMap;
 import java.util.Map;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -126,26 +129,65 @@ final class Experiment {
         return base.withEpochs(spec.getEpochs()).withBatchSize(spec.getBatch()).withLr(spec.getLr());
     }
 
+    /** How a run is driven: display, checkpoints, resume, divergence handling. */
+    @lombok.Value
+    @lombok.Builder
+    static class Control {
+        /** Show a progress bar on stderr. */
+        @lombok.Builder.Default
+        boolean progress = true;
+        /** Checkpoint every N epochs; 0 = never; -1 = every epoch when the run has more than one epoch. */
+        @lombok.Builder.Default
+        int checkpointEvery = -1;
+        /** Checkpoints kept. */
+        @lombok.Builder.Default
+        int keepCheckpoints = CheckpointManager.DEFAULT_KEEP_LAST;
+        /** Continue from the newest valid checkpoint in {@code out/checkpoints}. */
+        boolean resume;
+        /** What a NaN or infinite loss or gradient does. */
+        @lombok.Builder.Default
+        OnNonFinite onNonFinite = OnNonFinite.STOP;
+        /** The command line of the run, kept in checkpoints so that --resume can rebuild it. */
+        @lombok.Builder.Default
+        List<String> args = List.of();
+    }
+
     /**
-     * Trains and evaluates; writes metrics.json, curves.png, local-model.zip and model.zip into {@code out}.
-     *
-     * @param progress whether to show a progress bar on stderr
+     * Trains and evaluates; writes metrics.json, curves.png, local-model.zip and model.zip into {@code out}, and
+     * checkpoints into {@code out/checkpoints}.
      */
-    static ExperimentResult run(ExperimentSpec spec, Path out, boolean progress) throws IOException {
+    static ExperimentResult run(ExperimentSpec spec, Path out, Control control) throws IOException {
         validate(spec);
-        Files.createDirectories(out);
-        if (!Files.isWritable(out)) {
-            throw new UsageException("output directory " + out + " is not writable");
-        }
+        ensureWritable(out);
         DatasetSplits data = loadData(spec);
-        LocalModuleGraph local = build(spec, data);
         ISchedule schedule = schedule(spec);
+        CheckpointManager checkpoints = new CheckpointManager(out.resolve("checkpoints"), control.getKeepCheckpoints());
+        int every = control.getCheckpointEvery() >= 0 ? control.getCheckpointEvery() : spec.getEpochs() > 1 ? 1 : 0;
         List<EpochMetrics> epochs = new ArrayList<>();
         try (ImageDataSetIterator train = data.trainIterator(spec.getBatch(), spec.getSeed());
              ImageDataSetIterator test = data.testIterator(spec.getBatch())) {
-            for (int e = 0; e < spec.getEpochs(); e++) {
-                double lr = schedule.valueAt(0, local.getEpochCount());
-                ProgressDisplay display = progress
+            LocalModuleGraph local;
+            if (control.isResume()) {
+                Checkpoint cp = checkpoints.loadLatest().orElseThrow(() -> new UsageException(
+                        "--resume: no checkpoint in " + out.resolve("checkpoints")));
+                local = cp.getModel();
+                cp.restoreRandomState();
+                if (cp.getDataState() != null) {
+                    train.restoreState(cp.getDataState());
+                }
+                String metrics = cp.getMetadata().get(METADATA_METRICS);
+                if (metrics != null) {
+                    epochs.addAll(List.of(Json.MAPPER.readValue(metrics, EpochMetrics[].class)));
+                }
+                System.err.println("infopro: resuming from " + cp.getFile() + " (epoch " + local.getEpochCount() + ")");
+            } else {
+                local = build(spec, data);
+            }
+            local.setOnNonFinite(control.getOnNonFinite());
+            while (local.getEpochCount() < spec.getEpochs()) {
+                int e = local.getEpochCount();
+                double lr = schedule.valueAt(0, e);
+                ProgressDisplay display = control.isProgress()
                         ? new ProgressDisplay(spec.label() + " epoch " + (e + 1) + "/" + spec.getEpochs(),
                         train.batchesPerEpoch(), local.numModules())
                         : new ProgressDisplay(local.numModules());
@@ -155,6 +197,9 @@ final class Experiment {
                 long t0 = System.nanoTime();
                 try {
                     local.fit(train);
+                } catch (TrainingDivergedException ex) {
+                    throw new IllegalStateException(ex.getMessage() + checkpointHint(checkpoints)
+                            + "; lower --lr, or pass --on-nan skip-batch to skip such batches", ex);
                 } finally {
                     display.close();
                 }
@@ -162,17 +207,42 @@ final class Experiment {
                 long peak = ProcessMemory.peakRssBytes();
                 double accuracy = local.evaluate(test).accuracy();
                 epochs.add(new EpochMetrics(e + 1, lr, display.meanScores(), accuracy, seconds, peak));
+                if (every > 0 && local.getEpochCount() % every == 0) {
+                    checkpoints.save(local, train.getState(), Map.of(METADATA_ARGS, Json.line(control.getArgs()),
+                            METADATA_METRICS, Json.line(epochs)));
+                }
             }
+            ExperimentResult result = new ExperimentResult(spec.getMethod().cliName, local.numModules(), cuts(spec),
+                    epochs.get(epochs.size() - 1).getTestAccuracy(),
+                    epochs.stream().mapToLong(EpochMetrics::getPeakRssBytes).max().orElse(-1),
+                    epochs.stream().mapToDouble(EpochMetrics::getSeconds).average().orElse(0), epochs);
+            Json.MAPPER.writeValue(out.resolve("metrics.json").toFile(), result);
+            Charts.trainingCurves(spec.label(), epochs, out.resolve("curves.png"));
+            local.save(out.resolve("local-model.zip").toFile());
+            ModelSerializer.writeModel(local.toComputationGraph(), out.resolve("model.zip").toFile(), false);
+            return result;
         }
-        ExperimentResult result = new ExperimentResult(spec.getMethod().cliName, local.numModules(), cuts(spec),
-                epochs.get(epochs.size() - 1).getTestAccuracy(),
-                epochs.stream().mapToLong(EpochMetrics::getPeakRssBytes).max().orElse(-1),
-                epochs.stream().mapToDouble(EpochMetrics::getSeconds).average().orElse(0), epochs);
-        Json.MAPPER.writeValue(out.resolve("metrics.json").toFile(), result);
-        Charts.trainingCurves(spec.label(), epochs, out.resolve("curves.png"));
-        local.save(out.resolve("local-model.zip").toFile());
-        ModelSerializer.writeModel(local.toComputationGraph(), out.resolve("model.zip").toFile(), false);
-        return result;
+    }
+
+    /** Checkpoint metadata: the run's command line, and the metrics of the epochs done. */
+    static final String METADATA_ARGS = "args";
+    static final String METADATA_METRICS = "metrics";
+
+    private static String checkpointHint(CheckpointManager checkpoints) {
+        List<Path> files = checkpoints.list();
+        return files.isEmpty() ? "" : "; the last good checkpoint is kept: " + files.get(files.size() - 1);
+    }
+
+    /** Creates {@code out} and proves it writable, with a usage error otherwise. */
+    static void ensureWritable(Path out) {
+        try {
+            Files.createDirectories(out);
+            Path probe = Files.createTempFile(out, ".write-test", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | SecurityException e) {
+            throw new UsageException("output directory " + out + " is not writable (" + e.getMessage()
+                    + "): choose another --out");
+        }
     }
 
     /**
@@ -182,19 +252,14 @@ final class Experiment {
      * epoch at lr 0. {@code constant}: lr0 throughout.
      */
     static ISchedule schedule(ExperimentSpec spec) {
-        TrainingRecipe recipe = recipe(spec);
         String name = spec.getSchedule() == null ? "cosine" : spec.getSchedule();
         switch (name) {
             case "paper":
-                return recipe.schedule();
+                return recipe(spec).schedule();
             case "constant":
-                return new MapSchedule(ScheduleType.EPOCH, Map.of(0, spec.getLr()));
+                return new FixedSchedule(spec.getLr());
             case "cosine":
-                Map<Integer, Double> values = new HashMap<>();
-                for (int e = 0; e < spec.getEpochs(); e++) {
-                    values.put(e, 0.5 * spec.getLr() * (1 + Math.cos(Math.PI * e / spec.getEpochs())));
-                }
-                return new MapSchedule(ScheduleType.EPOCH, values);
+                return new CosineAnnealingSchedule(spec.getLr(), spec.getEpochs());
             default:
                 throw new UsageException("--schedule " + name + " is unknown; use cosine, paper or constant");
         }

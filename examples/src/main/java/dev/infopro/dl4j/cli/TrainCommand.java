@@ -1,16 +1,25 @@
 package dev.infopro.dl4j.cli;
 
+import dev.infopro.dl4j.engine.OnNonFinite;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code infopro train}: one training run, with metrics, a plot and the trained models in {@code --out}. */
+/** {@code infopro train}: one training run, with metrics, a plot, checkpoints and the trained models in {@code --out}. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train a CIFAR ResNet with end-to-end, greedy or InfoPro local learning.")
 class TrainCommand implements Callable<Integer> {
+    /** The command line of a run, saved in its output directory for --resume. */
+    static final String ARGS_FILE = "run-args.json";
+
     @Mixin
     RunOptions run;
 
@@ -22,23 +31,61 @@ class TrainCommand implements Callable<Integer> {
     int k;
 
     @Option(names = "--cuts", split = ",", description = "Cut after these vertices (e.g. s1b2,s2b1,s3b0) instead of the presets.")
-    java.util.List<String> cuts;
+    List<String> cuts;
 
     @Option(names = "--balanced", description = "The paper's memory-balanced InfoPro* split (ResNet-110, K = 2..4).")
     boolean balanced;
 
-    @Option(names = "--out", required = true, description = "Output directory, e.g. runs/NAME.")
+    @Option(names = "--out", description = "Output directory, e.g. runs/NAME (required unless --resume).")
     Path out;
+
+    @Option(names = "--resume", paramLabel = "RUN_DIR",
+            description = "Continue the run in RUN_DIR from its newest valid checkpoint (its other options are reused).")
+    Path resume;
+
+    @Option(names = "--checkpoint-every", defaultValue = "-1",
+            description = "Checkpoint every N epochs (0 = never; default: every epoch when --epochs > 1).")
+    int checkpointEvery;
+
+    @Option(names = "--keep-checkpoints", defaultValue = "2", description = "Checkpoints kept (default ${DEFAULT-VALUE}).")
+    int keepCheckpoints;
+
+    @Option(names = "--on-nan", defaultValue = "stop",
+            description = "On a NaN or infinite loss or gradient: stop (default; the last checkpoint is kept) or skip-batch.")
+    String onNan;
 
     @Option(names = "--json", description = "Print the result as one JSON line.")
     boolean json;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec commandSpec;
+
     @Override
     public Integer call() throws Exception {
+        if (resume != null) {
+            return resumeRun();
+        }
+        if (out == null) {
+            throw new UsageException("train needs --out DIR (or --resume RUN_DIR)");
+        }
+        List<String> all = commandSpec.commandLine().getParseResult().originalArgs();
+        // originalArgs holds the whole command line: keep what follows the subcommand name
+        List<String> args = new ArrayList<>(all.subList(all.indexOf(commandSpec.name()) + 1, all.size()));
+        Experiment.ensureWritable(out);
+        Json.MAPPER.writeValue(out.resolve(ARGS_FILE).toFile(), args);
+        return train(args, false);
+    }
+
+    private int train(List<String> args, boolean resuming) throws Exception {
         Method m = Method.parse(method);
+        if (keepCheckpoints < 1) {
+            throw new UsageException("--keep-checkpoints must be >= 1");
+        }
         ExperimentSpec spec = run.spec(m, m == Method.E2E ? 1 : (cuts != null ? cuts.size() + 1 : k))
                 .toBuilder().cuts(cuts).balanced(balanced).build();
-        ExperimentResult r = Experiment.run(spec, out, !json);
+        Experiment.Control control = Experiment.Control.builder().progress(!json).checkpointEvery(checkpointEvery)
+                .keepCheckpoints(keepCheckpoints).resume(resuming).onNonFinite(onNonFinite(onNan)).args(args).build();
+        ExperimentResult r = Experiment.run(spec, out, control);
         if (json) {
             System.out.println(Json.line(r));
         } else {
@@ -48,5 +95,31 @@ class TrainCommand implements Callable<Integer> {
                     + out.resolve("local-model.zip") + ", " + out.resolve("model.zip"));
         }
         return 0;
+    }
+
+    /** Re-parses the saved command line of the run and continues it from its newest checkpoint. */
+    private int resumeRun() throws Exception {
+        Path argsFile = resume.resolve(ARGS_FILE);
+        if (!Files.isRegularFile(argsFile)) {
+            throw new UsageException("--resume " + resume + " is not a run directory of 'infopro train' (no "
+                    + ARGS_FILE + ")");
+        }
+        List<String> saved = new ArrayList<>(Arrays.asList(Json.MAPPER.readValue(argsFile.toFile(), String[].class)));
+        TrainCommand again = new TrainCommand();
+        new CommandLine(again).parseArgs(saved.toArray(new String[0]));
+        again.out = resume;
+        again.json = json;
+        return again.train(saved, true);
+    }
+
+    static OnNonFinite onNonFinite(String value) {
+        switch (value) {
+            case "stop":
+                return OnNonFinite.STOP;
+            case "skip-batch":
+                return OnNonFinite.SKIP_BATCH;
+            default:
+                throw new UsageException("--on-nan " + value + " is unknown; use stop or skip-batch");
+        }
     }
 }
