@@ -17,7 +17,7 @@ import java.util.Properties;
  */
 @Command(name = "infopro", mixinStandardHelpOptions = true, versionProvider = InfoproCli.Version.class,
         description = "InfoPro local learning for Deeplearning4j.",
-        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {BenchCommand.class, MemoryCommand.class, CommandLine.HelpCommand.class})
 public class InfoproCli implements Runnable {
     /** Exit code of a usage error (unknown flag, bad value, missing directory). */
     public static final int EXIT_USAGE = 2;
