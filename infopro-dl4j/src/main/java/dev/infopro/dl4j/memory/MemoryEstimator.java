@@ -32,7 +32,8 @@ import java.util.Map;
  * heads) is reported on its own: parameters, gradients and updater state of all modules add up, activations and
  * working memory count for the largest module only (see {@link MemoryEstimate}).
  *
- * <p>DL4J's report throws for some custom layers (SameDiff layers, e.g. a bilinear upsampling layer). Such a vertex
+ * <p>DL4J's report throws (at once or when totalled) for some custom layers (SameDiff layers, e.g. a bilinear
+ * upsampling layer). Such a vertex
  * is counted here from its output type instead: activations and their gradients of the output, its parameters, and
  * as much updater state as parameters (momentum); its working memory is not known and not counted.
  */
@@ -64,7 +65,10 @@ public final class MemoryEstimator {
 
     private static MemoryReport vertexReport(String name, GraphVertex gv, InputType[] in, InputType out) {
         try {
-            return gv.getMemoryReport(in);
+            MemoryReport r = gv.getMemoryReport(in);
+            // SameDiff layers return a report without output type that fails later; probe it here
+            r.getTotalMemoryBytes(1, MODE, CACHE, DataType.FLOAT);
+            return r;
         } catch (RuntimeException | AbstractMethodError e) {
             long params = gv.numParams(true);
             // the report derives activations from the output type and their gradients from the input type
