@@ -55,11 +55,20 @@ public final class MemoryBenchmark {
      * @param steps   training steps (&gt;= 1)
      */
     public static Result measure(Supplier<LocalModuleGraph> factory, DataSet batch, int steps) {
+        return measure(factory, batch, steps, 0);
+    }
+
+    /**
+     * As {@link #measure(Supplier, DataSet, int)}, failing with an out-of-memory error (a
+     * {@link dev.infopro.dl4j.engine.ModuleOutOfMemoryException} naming the module) when the measured training
+     * memory exceeds {@code limitBytes} (0 = no limit; see {@link MemoryProbe#limitBytes(long)}).
+     */
+    public static Result measure(Supplier<LocalModuleGraph> factory, DataSet batch, int steps, long limitBytes) {
         if (steps < 1) {
             throw new IllegalArgumentException("steps must be >= 1, got " + steps);
         }
         Nd4j.create(1); // load the backend before the baseline, so native libraries are not counted
-        MemoryProbe probe = new MemoryProbe();
+        MemoryProbe probe = new MemoryProbe().limitBytes(limitBytes);
         LocalModuleGraph g = factory.get();
         g.setListeners(probe);
         double[] ms = new double[steps];

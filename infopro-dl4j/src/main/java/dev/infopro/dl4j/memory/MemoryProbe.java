@@ -25,6 +25,7 @@ public final class MemoryProbe extends BaseTrainingListener {
     private long baselineRss;
     private long samples;
     private boolean rssPeakReset;
+    private long limitBytes;
 
     /** A probe whose baseline is the current state (as after {@link #reset()}). */
     public MemoryProbe() {
@@ -46,8 +47,30 @@ public final class MemoryProbe extends BaseTrainingListener {
         sample();
     }
 
-    /** Takes one sample of the ND4J counters now. */
+    /**
+     * Makes the probe enforce a memory limit: when a sample finds the kernel's RSS peak more than {@code bytes} above
+     * the baseline, it throws an {@link OutOfMemoryError} ("Cannot allocate ..."), which the training step reports
+     * as a module out of memory. ND4J's CPU allocations are not bounded by JavaCPP's maxbytes (workspaces are
+     * native allocations), so this is the dependable way to train "under a fixed limit". Checked at sample points
+     * against the exact peak, so a step that crossed the limit fails at its next sample. 0 = no limit.
+     */
+    public MemoryProbe limitBytes(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("limitBytes must be >= 0 (0 = no limit), got " + bytes);
+        }
+        this.limitBytes = bytes;
+        return this;
+    }
+
+    /** Takes one sample of the ND4J counters now (and enforces the limit, if any). */
     public void sample() {
+        if (limitBytes > 0 && baselineRss >= 0) {
+            long used = ProcessMemory.peakRssBytes() - baselineRss;
+            if (used > limitBytes) {
+                throw new OutOfMemoryError("Cannot allocate: training memory " + (used >> 20) + " MiB exceeds the"
+                        + " limit of " + (limitBytes >> 20) + " MiB");
+            }
+        }
         long a = arrayBytes();
         long w = workspaceBytes();
         peakArray = Math.max(peakArray, a);

@@ -14,7 +14,7 @@ import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 /**
- * Child JVM of {@link ForkedMemoryTest}: args depth, size (HxW), batch, K, steps. Trains a float CIFAR ResNet split
+ * Child JVM of {@link ForkedMemoryTest}: args depth, size (HxW), batch, K, steps [, limit bytes]. Trains a float CIFAR ResNet split
  * into K modules (greedy, test classifier head; K = 1 end to end) and prints the figures as one JSON line.
  */
 public final class MemoryChildMain {
@@ -24,6 +24,7 @@ public final class MemoryChildMain {
         int batch = Integer.parseInt(args[2]);
         int k = Integer.parseInt(args[3]);
         int steps = Integer.parseInt(args[4]);
+        long limit = args.length > 5 ? Long.parseLong(args[5]) : 0;
         CifarResNet net = CifarResNet.builder().depth(depth).height(size).width(size).build();
         Nd4j.getRandom().setSeed(1);
         INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, size, size);
@@ -40,7 +41,7 @@ public final class MemoryChildMain {
                         .method(LocalLearning.greedy(new TestClassifierHead()));
             }
             return b.build();
-        }, ds, steps);
+        }, ds, steps, limit);
         System.out.println(new ObjectMapper().writeValueAsString(r.toMap()));
     }
 }
