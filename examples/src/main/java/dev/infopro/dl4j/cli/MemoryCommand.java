@@ -61,7 +61,8 @@ public class MemoryCommand implements Callable<Integer> {
     boolean json;
     @Option(names = "--max-batch", description = "Find the largest batch that trains under --limit, for each K.")
     boolean maxBatch;
-    @Option(names = "--limit", defaultValue = "2g", description = "Off-heap limit for --max-batch, e.g. 2g, 512m (default ${DEFAULT-VALUE}).")
+    @Option(names = "--limit", defaultValue = "2g", description = "Training-memory limit for --max-batch: peak RSS above the"
+            + " JVM's start (off-heap, the heap is pre-touched), also passed to JavaCPP; e.g. 2g, 512m (default ${DEFAULT-VALUE}).")
     String limit;
     @Option(names = "--timeout", defaultValue = "600", description = "Seconds per child JVM (default ${DEFAULT-VALUE}).")
     int timeout;
@@ -141,7 +142,8 @@ public class MemoryCommand implements Callable<Integer> {
             jvm.add("-Dorg.bytedeco.javacpp.maxphysicalbytes=0");
         }
         List<String> args = List.of(String.valueOf(depth), String.valueOf(chw[0]), String.valueOf(chw[1]),
-                String.valueOf(chw[2]), String.valueOf(b), String.valueOf(k), String.valueOf(st), String.valueOf(balanced));
+                String.valueOf(chw[2]), String.valueOf(b), String.valueOf(k), String.valueOf(st), String.valueOf(balanced),
+                String.valueOf(limitBytes));
         ForkedJvm.Result r = ForkedJvm.run(MemoryCommand.class.getName(), jvm, args, timeout);
         if (r.getExitCode() == EXIT_OOM) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -222,7 +224,7 @@ public class MemoryCommand implements Callable<Integer> {
     }
 
     /**
-     * Child JVM entry: depth C H W batch K steps balanced. Prints one JSON line; exit 3 when it ran out of memory
+     * Child JVM entry: depth C H W batch K steps balanced limitBytes (0 = none). Prints one JSON line; exit 3 when it ran out of memory
      * (the message on stderr names the module).
      */
     public static void main(String[] a) {
@@ -251,6 +253,7 @@ public class MemoryCommand implements Callable<Integer> {
         int k = Integer.parseInt(a[5]);
         int st = Integer.parseInt(a[6]);
         boolean bal = Boolean.parseBoolean(a[7]);
+        long limitBytes = Long.parseLong(a[8]);
         CifarResNet net = CifarResNet.builder().depth(depth).channels(c).height(h).width(w).build();
         Nd4j.getRandom().setSeed(1);
         INDArray x = Nd4j.rand(DataType.FLOAT, b, c, h, w);
@@ -274,7 +277,7 @@ public class MemoryCommand implements Callable<Integer> {
             }
             built[0] = gb.build();
             return built[0];
-        }, ds, st);
+        }, ds, st, limitBytes);
         Map<String, Object> m = r.toMap();
         m.put("cuts", built[0].getConfig().getCuts());
         m.put("arch", "resnet" + depth);

@@ -92,6 +92,17 @@ public final class MemoryEstimator {
         return r.getTotalMemoryBytes(batchSize, MODE, CACHE, dt) - fixedBytes(r, dt);
     }
 
+    /**
+     * Activations, activation gradients and cached memory of a report, bytes: the part that adds up along a graph
+     * (working memory is a maximum over layers, not a sum, so it is left out of additive split costs).
+     */
+    public static long activationBytes(MemoryReport r, int batchSize, DataType dt) {
+        return r.getMemoryBytes(MemoryType.ACTIVATIONS, batchSize, MODE, CACHE, dt)
+                + r.getMemoryBytes(MemoryType.ACTIVATION_GRADIENTS, batchSize, MODE, CACHE, dt)
+                + r.getMemoryBytes(MemoryType.CACHED_MEMORY_FIXED, batchSize, MODE, CACHE, dt)
+                + r.getMemoryBytes(MemoryType.CACHED_MEMORY_VARIABLE, batchSize, MODE, CACHE, dt);
+    }
+
     /** End-to-end training memory of a whole graph (K = 1). */
     public static MemoryEstimate endToEnd(ComputationGraphConfiguration conf, InputType[] inputTypes, int batchSize) {
         checkBatch(batchSize);
@@ -125,8 +136,9 @@ public final class MemoryEstimator {
      * {@link dev.infopro.dl4j.config.SplitStrategy#chooseCuts(List, double[], double[], int)}).
      *
      * @param heads   the heads a local module carries at its end (may be empty: backbone only)
-     * @return {segmentCost (validCuts.size()+1 entries), cutCost (validCuts.size() entries)}: variable bytes of the
-     *         backbone vertices of each segment, and of the heads attached at each valid cut, for {@code batchSize}
+     * @return {segmentCost (validCuts.size()+1 entries), cutCost (validCuts.size() entries)}: activation bytes
+     *         ({@link #activationBytes}) of the backbone vertices of each segment, and of the heads attached at each
+     *         valid cut, for {@code batchSize}
      */
     public static double[][] splitCosts(ComputationGraphConfiguration conf, InputType[] inputTypes,
                                         List<String> validCuts, List<AuxiliaryHead> heads, HeadContext context,
@@ -141,7 +153,7 @@ public final class MemoryEstimator {
             for (String v : segments.get(i)) {
                 MemoryReport vr = r.getLayerAndVertexReports().get(v);
                 if (vr != null) {
-                    segmentCost[i] += variableBytes(vr, batchSize, dt);
+                    segmentCost[i] += activationBytes(vr, batchSize, dt);
                 }
             }
         }
@@ -162,7 +174,7 @@ public final class MemoryEstimator {
         return new double[][]{segmentCost, cutCost};
     }
 
-    /** Variable bytes (activations + working memory) of {@code heads} reading an input of type {@code in}. */
+    /** Activation bytes ({@link #activationBytes}) of {@code heads} reading an input of type {@code in}. */
     public static long headsVariableBytes(ComputationGraphConfiguration network, InputType in,
                                           List<AuxiliaryHead> heads, HeadContext context, int batchSize) {
         ComputationGraphConfiguration.GraphBuilder gb = new NeuralNetConfiguration.Builder()
@@ -174,7 +186,7 @@ public final class MemoryEstimator {
         }
         gb.setOutputs(outs.toArray(new String[0])).setInputTypes(in);
         ComputationGraphConfiguration hc = gb.build();
-        return variableBytes(report(hc, in), batchSize, hc.getDataType());
+        return activationBytes(report(hc, in), batchSize, hc.getDataType());
     }
 
     private static void checkBatch(int batchSize) {

@@ -113,7 +113,7 @@ class MemoryEstimatorTest {
                 total += c;
             }
             System.out.printf("K=%d ours %s max %.0f MiB | paper %s max %.0f MiB | equal-depth %s max %.0f MiB |"
-                    + " E2E activations %.0f MiB%n", k, ours, mOurs / 1048576, paper, mPaper / 1048576, equal,
+                    + " sum of activations %.0f MiB%n", k, ours, mOurs / 1048576, paper, mPaper / 1048576, equal,
                     mEqual / 1048576, total / 1048576);
             assertTrue(mOurs <= mPaper + 1, "K=" + k);
             assertTrue(mOurs < mEqual, "K=" + k);
