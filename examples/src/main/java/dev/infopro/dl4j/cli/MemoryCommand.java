@@ -218,8 +218,14 @@ public class MemoryCommand implements Callable<Integer> {
         throw new UsageException("--limit " + s + " is not a positive size: use e.g. 2g, 1500m");
     }
 
+    /** The error line of a child's stderr: the first exception line, else the last line. */
     private static String lastLine(String s) {
         String[] l = s.trim().split("\\R");
+        for (String line : l) {
+            if (line.contains("Exception") || line.contains("Error")) {
+                return line.trim();
+            }
+        }
         return l.length == 0 ? "" : l[l.length - 1];
     }
 
@@ -296,11 +302,15 @@ public class MemoryCommand implements Callable<Integer> {
         @Override
         public String attach(ComputationGraphConfiguration.GraphBuilder graph, String input, InputType inputType,
                              String prefix, double lossWeight, HeadContext context) {
-            graph.addLayer(prefix + "gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), input);
+            String in = input;
+            if (inputType.getType() == InputType.Type.CNN) { // a cut after the network's own pooling is already flat
+                graph.addLayer(prefix + "gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), input);
+                in = prefix + "gap";
+            }
             double[] wts = new double[context.getNumClasses()];
             Arrays.fill(wts, lossWeight); // lambda * CE for one-hot labels
             graph.addLayer(prefix + "fc", new OutputLayer.Builder(new LossMCXENT(Nd4j.create(wts)))
-                    .nOut(context.getNumClasses()).activation(Activation.SOFTMAX).build(), prefix + "gap");
+                    .nOut(context.getNumClasses()).activation(Activation.SOFTMAX).build(), in);
             return prefix + "fc";
         }
 
