@@ -62,4 +62,96 @@ final class SplitStrategies {
         }
         return cuts;
     }
+
+    /** Module cost of segments a..b-1 (b = number of segments for the last module, which carries no heads). */
+    static double moduleCost(double[] prefix, double[] cutCost, int a, int b, int numSegments) {
+        double c = prefix[b] - prefix[a];
+        return b < numSegments ? c + cutCost[b - 1] : c;
+    }
+
+    static void checkArguments(String name, List<String> validCuts, double[] segmentCost, double[] cutCost, int k) {
+        int n = validCuts.size();
+        if (k < 2) {
+            throw new IllegalArgumentException(name + " needs K >= 2 modules, got " + k);
+        }
+        if (k - 1 > n) {
+            throw new IllegalArgumentException("Cannot split into " + k + " modules: the graph has only " + n
+                    + " valid cut vertices " + validCuts + " (K-1 = " + (k - 1) + " needed); use fewer modules");
+        }
+        if (segmentCost == null || segmentCost.length != n + 1) {
+            throw new IllegalArgumentException("segmentCost must have validCuts.size()+1 = " + (n + 1) + " entries, got "
+                    + (segmentCost == null ? "null" : segmentCost.length));
+        }
+        if (cutCost == null || cutCost.length != n) {
+            throw new IllegalArgumentException("cutCost must have validCuts.size() = " + n + " entries, got "
+                    + (cutCost == null ? "null" : cutCost.length));
+        }
+    }
+
+    /** Min-max partition of the segments into K modules (InfoPro*). */
+    static final class BalancedMemory implements SplitStrategy {
+        @Override
+        public int[] chooseCuts(List<String> validCuts, double[] segmentCost, int k) {
+            return chooseCuts(validCuts, segmentCost, new double[validCuts.size()], k);
+        }
+
+        @Override
+        public int[] chooseCuts(List<String> validCuts, double[] segmentCost, double[] cutCost, int k) {
+            checkArguments("BALANCED_MEMORY", validCuts, segmentCost, cutCost, k);
+            int m = validCuts.size() + 1;
+            double[] prefix = new double[m + 1];
+            for (int i = 0; i < m; i++) {
+                prefix[i + 1] = prefix[i] + segmentCost[i];
+            }
+            // dp[j][b]: best (largest module cost, then sum of squares) with j modules covering segments 0..b-1.
+            double[][] max = new double[k + 1][m + 1];
+            double[][] sq = new double[k + 1][m + 1];
+            int[][] arg = new int[k + 1][m + 1];
+            for (int j = 0; j <= k; j++) {
+                Arrays.fill(max[j], Double.POSITIVE_INFINITY);
+                Arrays.fill(sq[j], Double.POSITIVE_INFINITY);
+            }
+            max[0][0] = 0;
+            sq[0][0] = 0;
+            for (int j = 1; j <= k; j++) {
+                // the last module (j == k) must end at segment m; earlier ones must leave room for the rest
+                int bFrom = j == k ? m : j;
+                int bTo = j == k ? m : m - (k - j);
+                for (int b = bFrom; b <= bTo; b++) {
+                    for (int a = j - 1; a < b; a++) {
+                        if (max[j - 1][a] == Double.POSITIVE_INFINITY) {
+                            continue;
+                        }
+                        double c = moduleCost(prefix, cutCost, a, b, m);
+                        double mx = Math.max(max[j - 1][a], c);
+                        double s2 = sq[j - 1][a] + c * c;
+                        double tol = 1e-9 * Math.max(1.0, Math.abs(mx));
+                        if (mx < max[j][b] - tol || (Math.abs(mx - max[j][b]) <= tol && s2 < sq[j][b])) {
+                            max[j][b] = mx;
+                            sq[j][b] = s2;
+                            arg[j][b] = a;
+                        }
+                    }
+                }
+            }
+            int[] cuts = new int[k - 1];
+            int b = m;
+            for (int j = k; j >= 2; j--) {
+                int a = arg[j][b];
+                cuts[j - 2] = a - 1;
+                b = a;
+            }
+            return cuts;
+        }
+
+        @Override
+        public boolean usesMemoryCost() {
+            return true;
+        }
+
+        @Override
+        public String toString() {
+            return "BALANCED_MEMORY";
+        }
+    }
 }

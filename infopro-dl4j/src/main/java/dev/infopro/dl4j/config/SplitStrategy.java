@@ -7,7 +7,9 @@ import java.util.List;
  *
  * <p>Implementations receive the valid cuts in topological order and the cost of each segment between consecutive
  * valid cuts ({@code segmentCost[i]} = cost of the vertices after valid cut i-1 up to and including valid cut i;
- * {@code segmentCost[validCuts.size()]} = the rest of the network). The built-in cost is the number of layers.
+ * {@code segmentCost[validCuts.size()]} = the rest of the network). The built-in cost is the number of layers;
+ * strategies that answer {@code true} to {@link #usesMemoryCost()} get estimated training memory instead (activation
+ * plus working bytes per segment, and the bytes of the heads a module ending at each valid cut would carry).
  */
 @FunctionalInterface
 public interface SplitStrategy {
@@ -21,12 +23,27 @@ public interface SplitStrategy {
      */
     int[] chooseCuts(List<String> validCuts, double[] segmentCost, int numModules);
 
+    /**
+     * Like {@link #chooseCuts(List, double[], int)}, with the extra cost {@code cutCost[i]} paid by a module that ends
+     * at valid cut i (its auxiliary heads); a module covering segments a..b (b &lt; validCuts.size()) costs
+     * {@code segmentCost[a] + ... + segmentCost[b] + cutCost[b]}. The default ignores {@code cutCost}.
+     */
+    default int[] chooseCuts(List<String> validCuts, double[] segmentCost, double[] cutCost, int numModules) {
+        return chooseCuts(validCuts, segmentCost, numModules);
+    }
+
+    /** Whether the builder should pass estimated training memory (bytes) as costs instead of layer counts. */
+    default boolean usesMemoryCost() {
+        return false;
+    }
+
     /** Cuts so that the modules hold about the same number of layers (cost). */
     SplitStrategy EQUAL_DEPTH = SplitStrategies::equalDepth;
 
-    /** Cuts so that the modules need about the same training memory (InfoPro*, spec 1.5). Not implemented yet. */
-    SplitStrategy BALANCED_MEMORY = (cuts, cost, k) -> {
-        throw new UnsupportedOperationException("SplitStrategy.BALANCED_MEMORY is not implemented yet; use"
-                + " SplitStrategy.EQUAL_DEPTH or name the cut vertices with cutAfter(...)");
-    };
+    /**
+     * InfoPro* (spec 1.5): the K-1 valid cuts that minimise the largest module's estimated training memory (its
+     * backbone activations and working memory plus its heads), found exactly by dynamic programming over the ordered
+     * valid cuts (min-max partition); ties are broken by the smaller sum of squared module costs.
+     */
+    SplitStrategy BALANCED_MEMORY = new SplitStrategies.BalancedMemory();
 }

@@ -228,7 +228,14 @@ public final class LocalModuleGraph {
                     }
                 }
             }
-            scores[k] = computeGradient(k, m, in, moduleLabels);
+            try {
+                scores[k] = computeGradient(k, m, in, moduleLabels);
+            } catch (OutOfMemoryError | RuntimeException e) {
+                if (ModuleOutOfMemoryException.isOutOfMemory(e)) {
+                    throw new ModuleOutOfMemoryException(k, modules.size(), batchSize, e);
+                }
+                throw e;
+            }
             String bad = nonFinite(scores[k], m);
             if (bad != null) {
                 return rejectBatch(k, bad, scores);
@@ -650,6 +657,7 @@ public final class LocalModuleGraph {
         private IUpdater updater;
         private double weightDecay;
         private OnNonFinite onNonFinite = OnNonFinite.STOP;
+        private int memoryBatchSize = 128;
 
         private Builder(ComputationGraph source) {
             this.source = source;
@@ -668,6 +676,18 @@ public final class LocalModuleGraph {
             }
             this.numModules = k;
             this.strategy = strategy;
+            return this;
+        }
+
+        /**
+         * Mini-batch size for which a memory-aware split strategy ({@link SplitStrategy#BALANCED_MEMORY}) estimates
+         * module memory; default 128. Activation memory grows linearly with it, so the choice rarely depends on it.
+         */
+        public Builder memoryBatchSize(int batchSize) {
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("memoryBatchSize must be >= 1, got " + batchSize);
+            }
+            this.memoryBatchSize = batchSize;
             return this;
         }
 
@@ -744,7 +764,7 @@ public final class LocalModuleGraph {
             if (cuts != null) {
                 resolved = analysis.sortAndCheckCuts(cuts);
             } else if (numModules != null && numModules > 1) {
-                resolved = chooseCuts(analysis);
+                resolved = chooseCuts(analysis, conf);
             } else {
                 resolved = Collections.emptyList();
             }
@@ -802,7 +822,7 @@ public final class LocalModuleGraph {
             return built;
         }
 
-        private List<String> chooseCuts(GraphAnalysis analysis) {
+        private List<String> chooseCuts(GraphAnalysis analysis, ComputationGraphConfiguration conf) {
             if (strategy == null) {
                 throw new IllegalArgumentException("modules(K, strategy) needs a strategy, e.g. SplitStrategy.EQUAL_DEPTH");
             }
@@ -813,13 +833,29 @@ public final class LocalModuleGraph {
                         + " needed); use fewer modules");
             }
             List<List<String>> segments = analysis.moduleVertices(valid);
-            double[] cost = new double[segments.size()];
-            for (int i = 0; i < cost.length; i++) {
-                for (String v : segments.get(i)) {
-                    cost[i] += analysis.layerCount(v);
+            int[] idx;
+            if (strategy.usesMemoryCost()) {
+                // memory-balanced search: bytes of each segment and of the heads a module ending there carries
+                List<AuxiliaryHead> costHeads = new ArrayList<>();
+                if (method != null && method.getReconstructionHead() != null) {
+                    costHeads.add(method.getReconstructionHead());
                 }
+                if (method != null && method.getLabelHead() != null) {
+                    costHeads.add(method.getLabelHead());
+                }
+                int classes = numClasses != null ? numClasses : inferNumClasses(conf);
+                double[][] c = dev.infopro.dl4j.memory.MemoryEstimator.splitCosts(conf, inputTypes, valid, costHeads,
+                        headContext(classes), memoryBatchSize);
+                idx = strategy.chooseCuts(valid, c[0], c[1], numModules);
+            } else {
+                double[] cost = new double[segments.size()];
+                for (int i = 0; i < cost.length; i++) {
+                    for (String v : segments.get(i)) {
+                        cost[i] += analysis.layerCount(v);
+                    }
+                }
+                idx = strategy.chooseCuts(valid, cost, numModules);
             }
-            int[] idx = strategy.chooseCuts(valid, cost, numModules);
             if (idx == null || idx.length != numModules - 1) {
                 throw new IllegalArgumentException("The split strategy returned " + Arrays.toString(idx) + " but "
                         + (numModules - 1) + " cut indices were needed");

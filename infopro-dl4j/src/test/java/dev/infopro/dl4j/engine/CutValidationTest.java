@@ -66,14 +66,18 @@ class CutValidationTest {
     }
 
     @Test
-    void tooManyModulesAndUnimplementedStrategyFailClearly() {
+    void tooManyModulesFailClearlyAndBalancedMemoryChoosesValidCuts() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> builder().modules(8, SplitStrategy.EQUAL_DEPTH).build());
         assertTrue(e.getMessage().contains("Cannot split into 8 modules: the graph has only 6 valid cut vertices"),
                 e.getMessage());
-        UnsupportedOperationException u = assertThrows(UnsupportedOperationException.class,
-                () -> builder().modules(2, SplitStrategy.BALANCED_MEMORY).build());
-        assertTrue(u.getMessage().contains("BALANCED_MEMORY is not implemented"), u.getMessage());
+        IllegalArgumentException b = assertThrows(IllegalArgumentException.class,
+                () -> builder().modules(8, SplitStrategy.BALANCED_MEMORY).build());
+        assertTrue(b.getMessage().contains("Cannot split into 8 modules"), b.getMessage());
+        LocalModuleGraph g = builder().modules(3, SplitStrategy.BALANCED_MEMORY).memoryBatchSize(8).build();
+        assertEquals(3, g.numModules());
+        List<String> valid = new GraphAnalysis(TestNets.residualConf(new Sgd(0.1))).validCuts();
+        assertTrue(valid.containsAll(g.getConfig().getCuts()), g.getConfig().getCuts() + " not in " + valid);
     }
 
     @Test

@@ -1,0 +1,327 @@
+package dev.infopro.dl4j.cli;
+
+import dev.infopro.dl4j.config.LocalLearning;
+import dev.infopro.dl4j.config.SplitStrategy;
+import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.engine.ModuleOutOfMemoryException;
+import dev.infopro.dl4j.heads.AuxiliaryHead;
+import dev.infopro.dl4j.heads.HeadContext;
+import dev.infopro.dl4j.memory.ForkedJvm;
+import dev.infopro.dl4j.memory.MemoryBenchmark;
+import dev.infopro.dl4j.models.CifarResNet;
+import dev.infopro.dl4j.models.CutPresets;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code infopro memory}: measured and estimated training memory of a CIFAR ResNet trained end to end (K = 1) and
+ * as K local modules, each configuration in a fresh child JVM; or, with {@code --max-batch}, the largest batch that
+ * trains under an off-heap limit. The local modules are trained greedily by a GAP + softmax classifier head (config
+ * 0c1f of the reference) until the reference InfoPro heads are available to this command.
+ */
+@Command(name = "memory", mixinStandardHelpOptions = true,
+        description = "Peak training memory (measured and estimated) and step time for K = 1 (end to end) and K local"
+                + " modules, each in a fresh JVM; or --max-batch under an off-heap --limit.")
+public class MemoryCommand implements Callable<Integer> {
+    static final int EXIT_OOM = 3;
+
+    @Option(names = "--arch", defaultValue = "resnet110", description = "resnetN, N = 6n+2 (default ${DEFAULT-VALUE}).")
+    String arch;
+    @Option(names = "--input", defaultValue = "3x32x32", description = "Input CxHxW (default ${DEFAULT-VALUE}).")
+    String input;
+    @Option(names = "--batch", defaultValue = "128", description = "Mini-batch size (default ${DEFAULT-VALUE}).")
+    int batch;
+    @Option(names = "--k", defaultValue = "1,2,4", split = ",", description = "Numbers of modules (default ${DEFAULT-VALUE}).")
+    int[] ks;
+    @Option(names = "--balanced", description = "Memory-balanced split (InfoPro*, BALANCED_MEMORY) instead of the preset cuts.")
+    boolean balanced;
+    @Option(names = "--steps", defaultValue = "3", description = "Training steps per configuration (default ${DEFAULT-VALUE}).")
+    int steps;
+    @Option(names = "--json", description = "One JSON line per K.")
+    boolean json;
+    @Option(names = "--max-batch", description = "Find the largest batch that trains under --limit, for each K.")
+    boolean maxBatch;
+    @Option(names = "--limit", defaultValue = "2g", description = "Training-memory limit for --max-batch: peak RSS above the"
+            + " JVM's start (off-heap, the heap is pre-touched), also passed to JavaCPP; e.g. 2g, 512m (default ${DEFAULT-VALUE}).")
+    String limit;
+    @Option(names = "--timeout", defaultValue = "600", description = "Seconds per child JVM (default ${DEFAULT-VALUE}).")
+    int timeout;
+
+    @Override
+    public Integer call() throws Exception {
+        int depth = Args.resnetDepth(arch);
+        long[] chw = Args.chw(input);
+        if (batch < 1 || steps < 1 || ks == null || ks.length == 0) {
+            throw new UsageException("--batch and --steps must be >= 1 and --k must list at least one K, e.g. --k 1,2,4");
+        }
+        for (int k : ks) {
+            if (k < 1) {
+                throw new UsageException("--k values must be >= 1, got " + k);
+            }
+            if (balanced && k > 1) {
+                continue;
+            }
+            cutsFor(depth, k, false); // usage errors before any child starts
+        }
+        long limitBytes = maxBatch ? parseBytes(limit) : 0;
+        Long e2e = null;
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int k : ks) {
+            Map<String, Object> row = maxBatch ? maxBatch(depth, chw, k, limitBytes) : measure(depth, chw, k, batch, steps, 0);
+            if (!maxBatch) {
+                long m = ((Number) row.get("measured_peak_bytes")).longValue();
+                if (k == 1) {
+                    e2e = m;
+                }
+                row.put("ratio_to_e2e", e2e == null ? null : Math.round(1000.0 * m / e2e) / 1000.0);
+            }
+            rows.add(row);
+            if (json) {
+                System.out.println(Json.line(row));
+            } else {
+                System.out.println(text(row));
+            }
+            System.out.flush();
+        }
+        return 0;
+    }
+
+    private String text(Map<String, Object> r) {
+        if (maxBatch) {
+            return String.format("K=%-2s max batch %s under %s  cuts %s", r.get("k"), r.get("max_batch"), limit, r.get("cuts"));
+        }
+        return String.format("K=%-2s measured %7.1f MiB  estimated %7.1f MiB  ratio %s  step %s ms  cuts %s",
+                r.get("k"), mib(r.get("measured_peak_bytes")), mib(r.get("estimated_bytes")), r.get("ratio_to_e2e"),
+                r.get("step_ms"), r.get("cuts"));
+    }
+
+    private static double mib(Object bytes) {
+        return ((Number) bytes).longValue() / 1048576.0;
+    }
+
+    /** Preset cuts, or null for the balanced search (chosen in the child). */
+    static List<String> cutsFor(int depth, int k, boolean balanced) {
+        if (k == 1 || balanced) {
+            return k == 1 ? List.of() : null;
+        }
+        try {
+            return CutPresets.cuts(depth, k, false, false);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    private Map<String, Object> measure(int depth, long[] chw, int k, int b, int st, long limitBytes) throws Exception {
+        List<String> jvm = new ArrayList<>(List.of("-Xmx512m", "-Xms512m", "-XX:+AlwaysPreTouch",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+        if (limitBytes > 0) {
+            jvm.add("-Dorg.bytedeco.javacpp.maxbytes=" + limitBytes);
+            jvm.add("-Dorg.bytedeco.javacpp.maxphysicalbytes=" + (limitBytes + (768L << 20))); // + heap and code
+        } else {
+            jvm.add("-Dorg.bytedeco.javacpp.maxbytes=0");
+            jvm.add("-Dorg.bytedeco.javacpp.maxphysicalbytes=0");
+        }
+        List<String> args = List.of(String.valueOf(depth), String.valueOf(chw[0]), String.valueOf(chw[1]),
+                String.valueOf(chw[2]), String.valueOf(b), String.valueOf(k), String.valueOf(st), String.valueOf(balanced),
+                String.valueOf(limitBytes));
+        ForkedJvm.Result r = ForkedJvm.run(MemoryCommand.class.getName(), jvm, args, timeout);
+        if (r.getExitCode() == EXIT_OOM) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("k", k);
+            m.put("oom", true);
+            m.put("error", lastLine(r.getStderr()));
+            return m;
+        }
+        String line = ForkedJvm.lastJsonLine(r.getStdout());
+        if (r.getExitCode() != 0 || line == null) {
+            throw new IllegalStateException("measurement of K=" + k + " batch " + b + (r.isTimedOut() ? " timed out"
+                    : " failed (exit " + r.getExitCode() + "): " + lastLine(r.getStderr())));
+        }
+        JsonNode n = Json.MAPPER.readTree(line);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = Json.MAPPER.convertValue(n, LinkedHashMap.class);
+        return m;
+    }
+
+    private Map<String, Object> maxBatch(int depth, long[] chw, int k, long limitBytes) throws Exception {
+        int ok = 0;
+        int bad = -1;
+        int b = 8;
+        List<?> cuts = null;
+        while (bad < 0 && b <= 65536) { // grow until it fails
+            Map<String, Object> r = measure(depth, chw, k, b, 1, limitBytes);
+            if (Boolean.TRUE.equals(r.get("oom"))) {
+                bad = b;
+            } else {
+                ok = b;
+                cuts = (List<?>) r.get("cuts");
+                b *= 2;
+            }
+        }
+        while (bad > 0 && bad - ok > Math.max(1, ok / 16)) { // bisect to about 6%
+            int mid = (ok + bad) / 2;
+            Map<String, Object> r = measure(depth, chw, k, mid, 1, limitBytes);
+            if (Boolean.TRUE.equals(r.get("oom"))) {
+                bad = mid;
+            } else {
+                ok = mid;
+                cuts = (List<?>) r.get("cuts");
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("k", k);
+        m.put("limit_bytes", limitBytes);
+        m.put("max_batch", ok);
+        m.put("first_failing_batch", bad);
+        m.put("cuts", cuts);
+        return m;
+    }
+
+    static long parseBytes(String s) {
+        String t = s.trim().toLowerCase(java.util.Locale.ROOT);
+        long mult = 1;
+        if (t.endsWith("g")) {
+            mult = 1L << 30;
+        } else if (t.endsWith("m")) {
+            mult = 1L << 20;
+        } else if (t.endsWith("k")) {
+            mult = 1L << 10;
+        }
+        try {
+            double v = Double.parseDouble(mult == 1 ? t : t.substring(0, t.length() - 1));
+            if (v > 0) {
+                return (long) (v * mult);
+            }
+        } catch (NumberFormatException ignored) {
+            // usage error below
+        }
+        throw new UsageException("--limit " + s + " is not a positive size: use e.g. 2g, 1500m");
+    }
+
+    /** The error line of a child's stderr: the first exception line, else the last line. */
+    private static String lastLine(String s) {
+        String[] l = s.trim().split("\\R");
+        for (String line : l) {
+            if (line.contains("Exception") || line.contains("Error")) {
+                return line.trim();
+            }
+        }
+        return l.length == 0 ? "" : l[l.length - 1];
+    }
+
+    /**
+     * Child JVM entry: depth C H W batch K steps balanced limitBytes (0 = none). Prints one JSON line; exit 3 when it ran out of memory
+     * (the message on stderr names the module).
+     */
+    public static void main(String[] a) {
+        InfoproCli.selectNativeBuild();
+        try {
+            System.out.println(Json.line(child(a)));
+            System.exit(0);
+        } catch (Throwable e) {
+            if (ModuleOutOfMemoryException.isOutOfMemory(e)) {
+                String msg = e instanceof ModuleOutOfMemoryException ? e.getMessage()
+                        : "Out of memory (" + e + "). Use a larger K, --balanced, or a smaller batch";
+                System.err.println(msg);
+                System.exit(EXIT_OOM);
+            }
+            e.printStackTrace();
+            System.exit(1);
+        }
+    }
+
+    private static Map<String, Object> child(String[] a) {
+        int depth = Integer.parseInt(a[0]);
+        long c = Long.parseLong(a[1]);
+        long h = Long.parseLong(a[2]);
+        long w = Long.parseLong(a[3]);
+        int b = Integer.parseInt(a[4]);
+        int k = Integer.parseInt(a[5]);
+        int st = Integer.parseInt(a[6]);
+        boolean bal = Boolean.parseBoolean(a[7]);
+        long limitBytes = Long.parseLong(a[8]);
+        CifarResNet net = CifarResNet.builder().depth(depth).channels(c).height(h).width(w).build();
+        Nd4j.getRandom().setSeed(1);
+        INDArray x = Nd4j.rand(DataType.FLOAT, b, c, h, w);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, b, 10);
+        for (int i = 0; i < b; i++) {
+            y.putScalar(i, i % 10, 1f);
+        }
+        DataSet ds = new DataSet(x, y);
+        List<String> preset = cutsFor(depth, k, bal);
+        LocalModuleGraph[] built = new LocalModuleGraph[1];
+        MemoryBenchmark.Result r = MemoryBenchmark.measure(() -> {
+            LocalModuleGraph.Builder gb = LocalModuleGraph.builder(net.configuration())
+                    .inputTypes(InputType.convolutional(h, w, c)).updater(new Nesterovs(0.1, 0.9));
+            if (k > 1) {
+                gb.method(LocalLearning.greedy(new GapSoftmaxHead()));
+                if (preset != null) {
+                    gb.cutAfter(preset.toArray(new String[0]));
+                } else {
+                    gb.modules(k, SplitStrategy.BALANCED_MEMORY).memoryBatchSize(b);
+                }
+            }
+            built[0] = gb.build();
+            return built[0];
+        }, ds, st, limitBytes);
+        Map<String, Object> m = r.toMap();
+        m.put("cuts", built[0].getConfig().getCuts());
+        m.put("arch", "resnet" + depth);
+        m.put("balanced", bal && k > 1);
+        m.put("method", k > 1 ? "greedy-0c1f" : "e2e");
+        return m;
+    }
+
+    /** Greedy classifier head (reference config 0c1f): global average pooling, then a softmax layer. */
+    public static final class GapSoftmaxHead implements AuxiliaryHead {
+        @Override
+        public Target target() {
+            return Target.CLASS_LABELS;
+        }
+
+        @Override
+        public String attach(ComputationGraphConfiguration.GraphBuilder graph, String input, InputType inputType,
+                             String prefix, double lossWeight, HeadContext context) {
+            String in = input;
+            if (inputType.getType() == InputType.Type.CNN) { // a cut after the network's own pooling is already flat
+                graph.addLayer(prefix + "gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), input);
+                in = prefix + "gap";
+            }
+            double[] wts = new double[context.getNumClasses()];
+            Arrays.fill(wts, lossWeight); // lambda * CE for one-hot labels
+            graph.addLayer(prefix + "fc", new OutputLayer.Builder(new LossMCXENT(Nd4j.create(wts)))
+                    .nOut(context.getNumClasses()).activation(Activation.SOFTMAX).build(), in);
+            return prefix + "fc";
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o != null && o.getClass() == getClass();
+        }
+
+        @Override
+        public int hashCode() {
+            return getClass().hashCode();
+        }
+    }
+}

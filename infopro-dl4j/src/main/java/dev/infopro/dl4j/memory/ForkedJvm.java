@@ -1,0 +1,103 @@
+package dev.infopro.dl4j.memory;
+
+import lombok.Value;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a main class in a fresh JVM with this JVM's java binary and class path, so that every memory measurement
+ * starts from an untouched process (workspaces, allocator caches and the RSS high-water mark of one run never leak
+ * into the next). JavaCPP's platform extension (the native ND4J build) is passed on when this JVM has one.
+ */
+public final class ForkedJvm {
+    private static final String EXTENSION = "org.bytedeco.javacpp.platform.extension";
+
+    private ForkedJvm() {
+    }
+
+    /** Exit status and output of a child JVM. */
+    @Value
+    public static class Result {
+        int exitCode;
+        String stdout;
+        String stderr;
+        boolean timedOut;
+    }
+
+    /** The java binary running this JVM. */
+    public static String javaBinary() {
+        String fromHome = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        if (new File(fromHome).canExecute()) {
+            return fromHome;
+        }
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    /** The command line: java [jvmArgs] [-D extension] -cp (this class path) mainClass args. */
+    public static List<String> command(String mainClass, List<String> jvmArgs, List<String> args) {
+        if (mainClass == null || mainClass.isEmpty()) {
+            throw new IllegalArgumentException("mainClass must name the class to run, e.g. dev.example.Main");
+        }
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBinary());
+        cmd.addAll(jvmArgs);
+        String ext = System.getProperty(EXTENSION);
+        if (ext != null && jvmArgs.stream().noneMatch(a -> a.startsWith("-D" + EXTENSION + "="))) {
+            cmd.add("-D" + EXTENSION + "=" + ext);
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(mainClass);
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    /**
+     * Runs the child and waits for it (killed after {@code timeoutSeconds}); stdout and stderr are collected.
+     */
+    public static Result run(String mainClass, List<String> jvmArgs, List<String> args, long timeoutSeconds)
+            throws IOException, InterruptedException {
+        Path out = Files.createTempFile("infopro-child", ".out");
+        Path err = Files.createTempFile("infopro-child", ".err");
+        try {
+            Process p = new ProcessBuilder(command(mainClass, jvmArgs, args))
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE)
+                    .start();
+            p.getOutputStream().close();
+            boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+            if (!done) {
+                p.destroyForcibly();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+            return new Result(done ? p.exitValue() : -1, read(out), read(err), !done);
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    private static String read(Path p) throws IOException {
+        try (InputStream in = Files.newInputStream(p)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The last line of {@code text} that starts with '{' (a JSON object), or null. */
+    public static String lastJsonLine(String text) {
+        String[] lines = text.split("\\R");
+        for (int i = lines.length - 1; i >= 0; i--) {
+            if (lines[i].trim().startsWith("{")) {
+                return lines[i].trim();
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,134 @@
+package dev.infopro.dl4j.memory;
+
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.nd4j.linalg.api.memory.AllocationsTracker;
+import org.nd4j.linalg.api.memory.enums.AllocationKind;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Measures peak memory during training: a DL4J listener that samples ND4J's array and workspace counters after
+ * every forward pass, gradient calculation, backward pass and iteration of the model(s) it is attached to (attach
+ * it to a {@link dev.infopro.dl4j.engine.LocalModuleGraph} with {@code setListeners(probe)}: it then samples inside
+ * every module's step, where that module's activations are alive), and reads the kernel's exact RSS high-water mark
+ * at the end. See {@link MemoryFigures} for what each figure counts. Not thread-safe; one probe per training thread.
+ */
+public final class MemoryProbe extends BaseTrainingListener {
+    private long peakArray;
+    private long peakWorkspace;
+    private long peakNd4j;
+    private long baselineNd4j;
+    private long baselineRss;
+    private long samples;
+    private boolean rssPeakReset;
+    private long limitBytes;
+
+    /** A probe whose baseline is the current state (as after {@link #reset()}). */
+    public MemoryProbe() {
+        reset();
+    }
+
+    /**
+     * Starts a new measurement: clears the peaks, records the baselines and resets the kernel's RSS high-water mark
+     * (where the kernel allows it; otherwise the RSS peak is the process's peak since it started).
+     */
+    public void reset() {
+        peakArray = 0;
+        peakWorkspace = 0;
+        peakNd4j = 0;
+        samples = 0;
+        baselineNd4j = Math.max(0, arrayBytes()) + Math.max(0, workspaceBytes());
+        rssPeakReset = ProcessMemory.resetPeak();
+        baselineRss = ProcessMemory.currentRssBytes();
+        sample();
+    }
+
+    /**
+     * Makes the probe enforce a memory limit: when a sample finds the kernel's RSS peak more than {@code bytes} above
+     * the baseline, it throws an {@link OutOfMemoryError} ("Cannot allocate ..."), which the training step reports
+     * as a module out of memory. ND4J's CPU allocations are not bounded by JavaCPP's maxbytes (workspaces are
+     * native allocations), so this is the dependable way to train "under a fixed limit". Checked at sample points
+     * against the exact peak, so a step that crossed the limit fails at its next sample. 0 = no limit.
+     */
+    public MemoryProbe limitBytes(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("limitBytes must be >= 0 (0 = no limit), got " + bytes);
+        }
+        this.limitBytes = bytes;
+        return this;
+    }
+
+    /** Takes one sample of the ND4J counters now (and enforces the limit, if any). */
+    public void sample() {
+        if (limitBytes > 0 && baselineRss >= 0) {
+            long used = ProcessMemory.peakRssBytes() - baselineRss;
+            if (used > limitBytes) {
+                throw new OutOfMemoryError("Cannot allocate: training memory " + (used >> 20) + " MiB exceeds the"
+                        + " limit of " + (limitBytes >> 20) + " MiB");
+            }
+        }
+        long a = arrayBytes();
+        long w = workspaceBytes();
+        peakArray = Math.max(peakArray, a);
+        peakWorkspace = Math.max(peakWorkspace, w);
+        peakNd4j = Math.max(peakNd4j, Math.max(0, a) + Math.max(0, w));
+        samples++;
+    }
+
+    /** The figures so far (takes a last sample). */
+    public MemoryFigures figures() {
+        sample();
+        return new MemoryFigures(peakArray, peakWorkspace, peakNd4j, ProcessMemory.peakRssBytes(), baselineNd4j,
+                baselineRss, samples);
+    }
+
+    /** Whether the kernel's RSS peak could be reset by the last {@link #reset()}. */
+    public boolean isRssPeakReset() {
+        return rssPeakReset;
+    }
+
+    private static long arrayBytes() {
+        try {
+            return Nd4j.getEnvironment().getDeviceCouner(0);
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            return -1; // backend without the counter
+        }
+    }
+
+    private static long workspaceBytes() {
+        try {
+            return AllocationsTracker.getInstance().bytesOnDevice(AllocationKind.WORKSPACE, 0);
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void onForwardPass(Model model, List<INDArray> activations) {
+        sample();
+    }
+
+    @Override
+    public void onForwardPass(Model model, Map<String, INDArray> activations) {
+        sample();
+    }
+
+    @Override
+    public void onGradientCalculation(Model model) {
+        sample();
+    }
+
+    @Override
+    public void onBackwardPass(Model model) {
+        sample();
+    }
+
+    @Override
+    public void iterationDone(Model model, int iteration, int epoch) {
+        sample();
+    }
+}
