@@ -1,33 +1,25 @@
 package dev.infopro.dl4j.cli;
 
+import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.engine.ModuleOutOfMemoryException;
-import dev.infopro.dl4j.heads.AuxiliaryHead;
-import dev.infopro.dl4j.heads.HeadContext;
 import dev.infopro.dl4j.memory.ForkedJvm;
 import dev.infopro.dl4j.memory.MemoryBenchmark;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.models.CutPresets;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
-import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +49,11 @@ public class MemoryCommand implements Callable<Integer> {
     boolean balanced;
     @Option(names = "--steps", defaultValue = "3", description = "Training steps per configuration (default ${DEFAULT-VALUE}).")
     int steps;
+    @Option(names = "--method", defaultValue = "infopro-contrast",
+            description = "Local method for K > 1: infopro-contrast (decoder + projection head on every local module, "
+                    + "lambdas 5/1) or greedy (0c1f classifier). Default ${DEFAULT-VALUE}.")
+    String method;
+
     @Option(names = "--json", description = "One JSON line per K.")
     boolean json;
     @Option(names = "--max-batch", description = "Find the largest batch that trains under --limit, for each K.")
@@ -143,7 +140,7 @@ public class MemoryCommand implements Callable<Integer> {
         }
         List<String> args = List.of(String.valueOf(depth), String.valueOf(chw[0]), String.valueOf(chw[1]),
                 String.valueOf(chw[2]), String.valueOf(b), String.valueOf(k), String.valueOf(st), String.valueOf(balanced),
-                String.valueOf(limitBytes));
+                String.valueOf(limitBytes), Method.parse(method).cliName);
         ForkedJvm.Result r = ForkedJvm.run(MemoryCommand.class.getName(), jvm, args, timeout);
         if (r.getExitCode() == EXIT_OOM) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -260,6 +257,7 @@ public class MemoryCommand implements Callable<Integer> {
         int st = Integer.parseInt(a[6]);
         boolean bal = Boolean.parseBoolean(a[7]);
         long limitBytes = Long.parseLong(a[8]);
+        Method localMethod = Method.parse(a[9]);
         CifarResNet net = CifarResNet.builder().depth(depth).channels(c).height(h).width(w).build();
         Nd4j.getRandom().setSeed(1);
         INDArray x = Nd4j.rand(DataType.FLOAT, b, c, h, w);
@@ -274,7 +272,12 @@ public class MemoryCommand implements Callable<Integer> {
             LocalModuleGraph.Builder gb = LocalModuleGraph.builder(net.configuration())
                     .inputTypes(InputType.convolutional(h, w, c)).updater(new Nesterovs(0.1, 0.9));
             if (k > 1) {
-                gb.method(LocalLearning.greedy(new GapSoftmaxHead()));
+                if (localMethod == Method.GREEDY) {
+                    gb.method(LocalLearning.greedy());
+                } else {
+                    // both heads on every local module (lambdas 5 and 1 throughout): the heaviest InfoPro setting
+                    gb.method(localMethod.learning()).lambdas(LambdaSchedule.linear(5, 1, 5, 1));
+                }
                 if (preset != null) {
                     gb.cutAfter(preset.toArray(new String[0]));
                 } else {
@@ -288,40 +291,7 @@ public class MemoryCommand implements Callable<Integer> {
         m.put("cuts", built[0].getConfig().getCuts());
         m.put("arch", "resnet" + depth);
         m.put("balanced", bal && k > 1);
-        m.put("method", k > 1 ? "greedy-0c1f" : "e2e");
+        m.put("method", k > 1 ? localMethod.cliName : "e2e");
         return m;
-    }
-
-    /** Greedy classifier head (reference config 0c1f): global average pooling, then a softmax layer. */
-    public static final class GapSoftmaxHead implements AuxiliaryHead {
-        @Override
-        public Target target() {
-            return Target.CLASS_LABELS;
-        }
-
-        @Override
-        public String attach(ComputationGraphConfiguration.GraphBuilder graph, String input, InputType inputType,
-                             String prefix, double lossWeight, HeadContext context) {
-            String in = input;
-            if (inputType.getType() == InputType.Type.CNN) { // a cut after the network's own pooling is already flat
-                graph.addLayer(prefix + "gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), input);
-                in = prefix + "gap";
-            }
-            double[] wts = new double[context.getNumClasses()];
-            Arrays.fill(wts, lossWeight); // lambda * CE for one-hot labels
-            graph.addLayer(prefix + "fc", new OutputLayer.Builder(new LossMCXENT(Nd4j.create(wts)))
-                    .nOut(context.getNumClasses()).activation(Activation.SOFTMAX).build(), in);
-            return prefix + "fc";
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o != null && o.getClass() == getClass();
-        }
-
-        @Override
-        public int hashCode() {
-            return getClass().hashCode();
-        }
     }
 }
