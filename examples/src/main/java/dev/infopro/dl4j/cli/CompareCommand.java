@@ -16,6 +16,9 @@ import java.util.concurrent.Callable;
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = "Compare methods and module counts on the same data and seed.")
 class CompareCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec commandSpec;
+
     @Mixin
     RunOptions run;
 
@@ -48,10 +51,10 @@ class CompareCommand implements Callable<Integer> {
         }
         List<ExperimentResult> rows = compare(specs, out, !json);
         if (json) {
-            System.out.println(Json.line(rows));
+            commandSpec.commandLine().getOut().println(Json.line(rows));
         } else {
-            System.out.print(Files.readString(out.resolve("results.md")));
-            System.out.println("chart: " + out.resolve("results.png"));
+            commandSpec.commandLine().getOut().print(Files.readString(out.resolve("results.md")));
+            commandSpec.commandLine().getOut().println("chart: " + out.resolve("results.png"));
         }
         return 0;
     }

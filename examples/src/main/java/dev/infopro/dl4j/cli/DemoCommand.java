@@ -16,6 +16,9 @@ import java.util.concurrent.Callable;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Compare e2e, greedy and infopro-contrast (K = 2, 4) on the embedded Fashion-MNIST subset.")
 class DemoCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec commandSpec;
+
     @Option(names = "--out", defaultValue = "runs/demo", description = "Output directory (default ${DEFAULT-VALUE}).")
     Path out;
 
@@ -37,11 +40,11 @@ class DemoCommand implements Callable<Integer> {
                 specs.add(base.toBuilder().method(m).k(k).build());
             }
         }
-        System.out.println("infopro demo: ResNet-14 on " + trainSubset + " Fashion-MNIST training images (embedded subset), "
+        commandSpec.commandLine().getOut().println("infopro demo: ResNet-14 on " + trainSubset + " Fashion-MNIST training images (embedded subset), "
                 + epochs + " epoch(s) per run, 1,000 test images");
         CompareCommand.compare(specs, out, true);
-        System.out.print(Files.readString(out.resolve("results.md")));
-        System.out.println("chart: " + out.resolve("results.png") + "   per-run metrics and models: " + out + "/*/");
+        commandSpec.commandLine().getOut().print(Files.readString(out.resolve("results.md")));
+        commandSpec.commandLine().getOut().println("chart: " + out.resolve("results.png") + "   per-run metrics and models: " + out + "/*/");
         return 0;
     }
 }

@@ -19,6 +19,9 @@ import java.util.concurrent.Callable;
 /** {@code infopro eval}: test accuracy of a trained model (plain ComputationGraph zip or LocalModuleGraph zip). */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a trained model on a test set.")
 class EvalCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec commandSpec;
+
     @Option(names = "--model", required = true, description = "model.zip (ComputationGraph) or local-model.zip.")
     Path model;
 
@@ -53,9 +56,9 @@ class EvalCommand implements Callable<Integer> {
         out.put("examples", e.getNumRowCounter());
         out.put("test_accuracy", e.accuracy());
         if (json) {
-            System.out.println(Json.line(out));
+            commandSpec.commandLine().getOut().println(Json.line(out));
         } else {
-            System.out.println(e.stats());
+            commandSpec.commandLine().getOut().println(e.stats());
         }
         return 0;
     }

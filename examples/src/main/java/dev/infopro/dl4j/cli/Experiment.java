@@ -57,6 +57,13 @@ final class Experiment {
 
     /** Loads the dataset of a spec, applying the subsets. */
     static DatasetSplits loadData(ExperimentSpec spec) {
+        int colon = spec.getData().indexOf(':');
+        if (colon > 0) {
+            Path dir = Path.of(spec.getData().substring(colon + 1));
+            if (!Files.isDirectory(dir)) {
+                throw new UsageException("--data " + spec.getData() + ": directory " + dir + " does not exist");
+            }
+        }
         DatasetSplits splits;
         try {
             splits = Datasets.load(spec.getData());
@@ -98,7 +105,11 @@ final class Experiment {
             double[] l = spec.getLambdas() != null ? spec.getLambdas() : defaultLambdas(spec.getK());
             b.lambdas(LambdaSchedule.linear(l[0], l[1], l[2], l[3]));
         }
-        return b.build();
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage()); // invalid cuts, K, lambdas: the user's configuration
+        }
     }
 
     /** The cut vertices of a spec: explicit, the paper's balanced table, or the presets. */

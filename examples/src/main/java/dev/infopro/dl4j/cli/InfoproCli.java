@@ -44,7 +44,14 @@ public class InfoproCli implements Runnable {
 
     /** Runs the tool with the given arguments and returns its exit code (used by tests, without System.exit). */
     public static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /** As {@link #execute(String...)}, with the tool's own messages going to the given writers. */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new InfoproCli());
+        cl.setOut(out);
+        cl.setErr(err);
         cl.setParameterExceptionHandler(InfoproCli::usageError);
         cl.setExecutionExceptionHandler(InfoproCli::runtimeError);
         return cl.execute(args);

@@ -87,11 +87,11 @@ class TrainCommand implements Callable<Integer> {
                 .keepCheckpoints(keepCheckpoints).resume(resuming).onNonFinite(onNonFinite(onNan)).args(args).build();
         ExperimentResult r = Experiment.run(spec, out, control);
         if (json) {
-            System.out.println(Json.line(r));
+            commandSpec.commandLine().getOut().println(Json.line(r));
         } else {
-            System.out.printf("%s: test accuracy %.4f, %.1f s/epoch, peak memory %.0f MiB%n", spec.label(),
+            commandSpec.commandLine().getOut().printf("%s: test accuracy %.4f, %.1f s/epoch, peak memory %.0f MiB%n", spec.label(),
                     r.getTestAccuracy(), r.getSecondsPerEpoch(), r.getPeakBytes() / 1048576.0);
-            System.out.println("wrote " + out.resolve("metrics.json") + ", " + out.resolve("curves.png") + ", "
+            commandSpec.commandLine().getOut().println("wrote " + out.resolve("metrics.json") + ", " + out.resolve("curves.png") + ", "
                     + out.resolve("local-model.zip") + ", " + out.resolve("model.zip"));
         }
         return 0;
@@ -106,7 +106,9 @@ class TrainCommand implements Callable<Integer> {
         }
         List<String> saved = new ArrayList<>(Arrays.asList(Json.MAPPER.readValue(argsFile.toFile(), String[].class)));
         TrainCommand again = new TrainCommand();
-        new CommandLine(again).parseArgs(saved.toArray(new String[0]));
+        CommandLine cl = new CommandLine(again);
+        cl.setOut(commandSpec.commandLine().getOut());
+        cl.parseArgs(saved.toArray(new String[0]));
         again.out = resume;
         again.json = json;
         return again.train(saved, true);

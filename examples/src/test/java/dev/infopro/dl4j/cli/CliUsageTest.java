@@ -1,0 +1,87 @@
+package dev.infopro.dl4j.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Usage mistakes get one clear line on stderr and exit code 2, without a stack trace. */
+class CliUsageTest {
+
+    /** Exit code and stderr of one invocation. */
+    static String[] run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = InfoproCli.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new String[]{String.valueOf(code), err.toString(), out.toString()};
+    }
+
+    static void assertUsageError(String expectedText, String... args) {
+        String[] r = run(args);
+        assertEquals("2", r[0], "exit code for " + String.join(" ", args) + "; stderr: " + r[1]);
+        assertTrue(r[1].contains(expectedText), "stderr should contain '" + expectedText + "' but was: " + r[1]);
+        assertFalse(r[1].contains("\tat "), "no stack trace without --debug: " + r[1]);
+        assertTrue(r[1].startsWith("infopro: "), r[1]);
+    }
+
+    @Test
+    void unknownFlag() {
+        assertUsageError("Unknown option: '--bogus'", "train", "--bogus", "--out", "x");
+    }
+
+    @Test
+    void unknownCommand() {
+        assertUsageError("Unmatched argument", "fly");
+    }
+
+    @Test
+    void badValues(@TempDir Path dir) {
+        String out = dir.resolve("run").toString();
+        assertUsageError("--method sgd is unknown; use one of e2e, greedy, infopro-softmax, infopro-contrast",
+                "train", "--method", "sgd", "--out", out);
+        assertUsageError("--arch resnet21 is not a CIFAR ResNet", "train", "--arch", "resnet21", "--out", out);
+        assertUsageError("Invalid value for option '--epochs'", "train", "--epochs", "two", "--out", out);
+        assertUsageError("--input 3x0x32 is not CxHxW", "bench", "step", "--input", "3x0x32");
+        assertUsageError("--on-nan ignore is unknown; use stop or skip-batch",
+                "train", "--on-nan", "ignore", "--data", "fashion-mnist", "--train-subset", "64", "--out", out);
+        assertUsageError("--schedule step is unknown", "train", "--schedule", "step", "--out", out);
+        assertUsageError("--lambdas needs four numbers", "train", "--lambdas", "1,2", "--out", out);
+    }
+
+    @Test
+    void missingDataDirectory(@TempDir Path dir) {
+        assertUsageError("directory /no/such/cifar does not exist",
+                "train", "--data", "cifar10:/no/such/cifar", "--out", dir.resolve("run").toString());
+        assertUsageError("unknown dataset 'imagenet'", "train", "--data", "imagenet:" + dir,
+                "--out", dir.resolve("run").toString());
+    }
+
+    @Test
+    void missingOutAndBadResume(@TempDir Path dir) {
+        assertUsageError("train needs --out DIR (or --resume RUN_DIR)", "train");
+        assertUsageError("is not a run directory of 'infopro train'", "train", "--resume", dir.toString());
+    }
+
+    @Test
+    void unwritableOutputDirectory() {
+        assertUsageError("is not writable", "train", "--out", "/proc/infopro-test-run");
+    }
+
+    @Test
+    void invalidCutsAndTooManyModules(@TempDir Path dir) {
+        String out = dir.resolve("run").toString();
+        // s1b0_conv1 is inside a residual block: the skip connection crosses the cut
+        assertUsageError("s1b0_conv1", "train", "--arch", "resnet8", "--cuts", "s1b0_conv1", "--train-subset", "64",
+                "--out", out);
+        assertUsageError("Valid cut vertices", "train", "--arch", "resnet8", "--cuts", "nope", "--train-subset", "64",
+                "--out", out);
+        assertUsageError("at most 4 modules", "train", "--arch", "resnet8", "--k", "9", "--train-subset", "64",
+                "--out", out);
+    }
+}
