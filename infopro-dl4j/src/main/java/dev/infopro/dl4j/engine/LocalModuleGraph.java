@@ -1,5 +1,7 @@
 package dev.infopro.dl4j.engine;
 
+import org.nd4j.linalg.ops.transforms.Transforms;
+
 import dev.infopro.dl4j.backend.OneDnnHelpers;
 import dev.infopro.dl4j.init.TorchBiasInit;
 
@@ -205,6 +207,7 @@ public final class LocalModuleGraph {
             throw new IllegalArgumentException("The network has " + networkConf.getNetworkInputs().size()
                     + " inputs but the batch has " + features.length + " feature arrays");
         }
+        checkBatch(features, labels);
         int batchSize = (int) features[0].size(0);
         INDArray x01 = null;
         double[] scores = new double[modules.size()];
@@ -309,6 +312,45 @@ public final class LocalModuleGraph {
     }
 
     // Second half: weight decay, updater, parameter step, constraints.
+    /**
+     * Rejects a batch that does not fit the network, with a message that says what differs: the data's channel
+     * count or image size against the input type, the label width against the number of classes, labels that are
+     * not one row per example, or class labels that are not one-hot (e.g. a class index beyond the last class).
+     */
+    private void checkBatch(INDArray[] features, INDArray[] labels) {
+        InputType[] types = config.getInputTypes();
+        for (int i = 0; i < features.length && i < types.length; i++) {
+            if (types[i] instanceof InputType.InputTypeConvolutional) {
+                InputType.InputTypeConvolutional t = (InputType.InputTypeConvolutional) types[i];
+                long[] s = features[i].shape();
+                if (s.length != 4 || s[1] != t.getChannels() || s[2] != t.getHeight() || s[3] != t.getWidth()) {
+                    throw new IllegalArgumentException("The data does not match the network's input: expected "
+                            + "[batch, " + t.getChannels() + ", " + t.getHeight() + ", " + t.getWidth() + "] (NCHW) but"
+                            + " got " + java.util.Arrays.toString(s) + ". Check the dataset's channel count and image"
+                            + " size against the network (e.g. grayscale data on an RGB network)");
+                }
+            }
+        }
+        long n = features[0].size(0);
+        INDArray y = labels[0];
+        if (y.rank() != 2 || y.size(0) != n) {
+            throw new IllegalArgumentException("Labels must be one row per example, [" + n + ", numClasses], got "
+                    + java.util.Arrays.toString(y.shape()));
+        }
+        if (y.size(1) != config.getNumClasses()) {
+            throw new IllegalArgumentException("The data has " + y.size(1) + " classes but the network has "
+                    + config.getNumClasses() + ": use a network whose output layer has nOut = " + y.size(1)
+                    + ", or data with " + config.getNumClasses() + " classes");
+        }
+        INDArray rowSums = y.sum(1);
+        double worst = Transforms.abs(rowSums.sub(1.0)).maxNumber().doubleValue();
+        if (worst > 1e-3 || y.minNumber().doubleValue() < 0) {
+            throw new IllegalArgumentException("Labels must be one-hot (or class probabilities) over "
+                    + config.getNumClasses() + " classes; a row sums to " + (1 + worst) + " or has negative entries."
+                    + " A class index outside [0, " + (config.getNumClasses() - 1) + "] gives an all-zero row");
+        }
+    }
+
     private void applyUpdate(ComputationGraph m, int batchSize) {
         Gradient g = m.gradient();
         addWeightDecay(m, g, batchSize);
