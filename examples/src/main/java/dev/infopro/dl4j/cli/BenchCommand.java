@@ -1,10 +1,9 @@
 package dev.infopro.dl4j.cli;
 
 import dev.infopro.dl4j.backend.OneDnnHelpers;
+import dev.infopro.dl4j.memory.MemoryBenchmark;
 import dev.infopro.dl4j.models.CifarResNet;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
@@ -50,15 +49,10 @@ public class BenchCommand {
             if (batch < 1 || steps < 1 || warmup < 0) {
                 throw new UsageException("--batch and --steps must be >= 1 and --warmup >= 0");
             }
-            ComputationGraph graph = CifarResNet.builder().depth(depth).channels(chw[0]).height(chw[1]).width(chw[2])
-                    .numClasses(10).updater(new Nesterovs(0.01, 0.9)).build().init();
-            Nd4j.getRandom().setSeed(1);
-            INDArray x = Nd4j.rand(DataType.FLOAT, batch, chw[0], chw[1], chw[2]);
-            INDArray y = Nd4j.zeros(DataType.FLOAT, batch, 10);
-            for (int i = 0; i < batch; i++) {
-                y.putScalar(i, i % 10, 1f);
-            }
-            DataSet ds = new DataSet(x, y);
+            CifarResNet arch = CifarResNet.builder().depth(depth).channels(chw[0]).height(chw[1]).width(chw[2])
+                    .numClasses(10).updater(new Nesterovs(0.01, 0.9)).build();
+            ComputationGraph graph = arch.init();
+            DataSet ds = arch.syntheticBatch(batch, 1);
             for (int i = 0; i < warmup; i++) {
                 graph.fit(ds);
             }
@@ -68,15 +62,14 @@ public class BenchCommand {
                 graph.fit(ds);
                 ms[i] = (System.nanoTime() - t0) / 1e6;
             }
-            double[] sorted = ms.clone();
-            Arrays.sort(sorted);
-            double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
+            double median = MemoryBenchmark.median(ms);
+            double min = Arrays.stream(ms).min().orElse(Double.NaN);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("arch", "resnet" + depth);
             out.put("batch", batch);
             out.put("input", input);
             out.put("median_step_ms", Math.round(median * 10) / 10.0);
-            out.put("min_step_ms", Math.round(sorted[0] * 10) / 10.0);
+            out.put("min_step_ms", Math.round(min * 10) / 10.0);
             out.put("steps", steps);
             out.put("warmup_steps", warmup);
             out.put("backend", Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend", "?"));

@@ -10,10 +10,7 @@ import dev.infopro.dl4j.memory.MemoryBenchmark;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.models.CutPresets;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
@@ -259,13 +256,7 @@ public class MemoryCommand implements Callable<Integer> {
         long limitBytes = Long.parseLong(a[8]);
         Method localMethod = Method.parse(a[9]);
         CifarResNet net = CifarResNet.builder().depth(depth).channels(c).height(h).width(w).build();
-        Nd4j.getRandom().setSeed(1);
-        INDArray x = Nd4j.rand(DataType.FLOAT, b, c, h, w);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, b, 10);
-        for (int i = 0; i < b; i++) {
-            y.putScalar(i, i % 10, 1f);
-        }
-        DataSet ds = new DataSet(x, y);
+        DataSet ds = net.syntheticBatch(b, 1);
         List<String> preset = cutsFor(depth, k, bal);
         LocalModuleGraph[] built = new LocalModuleGraph[1];
         MemoryBenchmark.Result r = MemoryBenchmark.measure(() -> {

@@ -81,9 +81,14 @@ public final class MemoryBenchmark {
         int batchSize = (int) batch.getFeatures().size(0);
         MemoryEstimate est = MemoryEstimator.local(g, batchSize);
         double[] timed = steps > 1 ? Arrays.copyOfRange(ms, 1, steps) : ms;
-        Arrays.sort(timed);
-        int n = timed.length;
-        double median = n % 2 == 1 ? timed[n / 2] : (timed[n / 2 - 1] + timed[n / 2]) / 2;
-        return new Result(g.numModules(), batchSize, f, est, median);
+        return new Result(g.numModules(), batchSize, f, est, median(timed));
+    }
+
+    /** The median of {@code values} (which is not modified). */
+    public static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }

@@ -149,6 +149,20 @@ public class CifarResNet {
         return dev.infopro.dl4j.backend.OneDnnHelpers.patch(graph);
     }
 
+    /**
+     * A batch of uniform random images of this network's input shape with one-hot labels cycling through the
+     * classes: the synthetic data of the step-time and memory benchmarks, where only shapes matter.
+     */
+    public org.nd4j.linalg.dataset.DataSet syntheticBatch(int batchSize, long seed) {
+        org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(seed);
+        org.nd4j.linalg.api.ndarray.INDArray x = org.nd4j.linalg.factory.Nd4j.rand(dataType, batchSize, channels, height, width);
+        org.nd4j.linalg.api.ndarray.INDArray y = org.nd4j.linalg.factory.Nd4j.zeros(dataType, batchSize, numClasses);
+        for (int i = 0; i < batchSize; i++) {
+            y.putScalar(i, i % numClasses, 1.0);
+        }
+        return new org.nd4j.linalg.dataset.DataSet(x, y);
+    }
+
     private static String basicBlock(ComputationGraphConfiguration.GraphBuilder g, String name, String in,
                                      long inC, long outC, int stride) {
         conv(g, name + "_conv1", in, inC, outC, 3, stride);
