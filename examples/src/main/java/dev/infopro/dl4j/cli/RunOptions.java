@@ -1,5 +1,6 @@
 package dev.infopro.dl4j.cli;
 
+import dev.infopro.dl4j.optim.TrainingRecipe;
 import picocli.CommandLine.Option;
 
 /** Options shared by {@code train} and {@code compare}: data, network and recipe. */
@@ -12,23 +13,26 @@ class RunOptions {
     @Option(names = "--arch", defaultValue = "resnet32", description = "resnetN, N = 6n+2 (default ${DEFAULT-VALUE}).")
     String arch;
 
-    @Option(names = "--epochs", defaultValue = "1", description = "Epochs (default ${DEFAULT-VALUE}).")
-    int epochs;
+    @Option(names = "--epochs", description = "Epochs (default 1, or the --recipe's).")
+    Integer epochs;
 
-    @Option(names = "--batch", defaultValue = "128", description = "Mini-batch size (default ${DEFAULT-VALUE}).")
-    int batch;
+    @Option(names = "--batch", description = "Mini-batch size (default 128, or the --recipe's).")
+    Integer batch;
 
-    @Option(names = "--lr", defaultValue = "0.1", description = "Base learning rate lr0 (default ${DEFAULT-VALUE}).")
-    double lr;
+    @Option(names = "--lr", description = "Base learning rate lr0 (default 0.1, or the --recipe's).")
+    Double lr;
 
-    @Option(names = "--recipe", defaultValue = "paper-cifar10",
-            description = "Optimizer recipe: paper-cifar10, paper-svhn or paper-stl10 (SGD Nesterov 0.9, weight decay "
-                    + "1e-4, cosine schedule; --epochs/--batch/--lr override it). Default ${DEFAULT-VALUE}.")
+    @Option(names = "--recipe",
+            description = "The paper's recipe: paper-cifar10 (batch 1024, lr0 0.8, 160 epochs), paper-svhn (1024, 0.8, "
+                    + "160) or paper-stl10 (128, 0.1, 160), with its warm-up + cosine schedule; --epochs, --batch, --lr "
+                    + "and --schedule override its values. Every run uses SGD with Nesterov momentum 0.9 and coupled "
+                    + "weight decay 1e-4 on all parameters.")
     String recipe;
 
-    @Option(names = "--schedule", defaultValue = "cosine",
-            description = "Learning-rate schedule per epoch: cosine (starts at lr0), paper (spec 3: warm-up, cosine, "
-                    + "last epoch at lr 0; for full-length runs) or constant. Default ${DEFAULT-VALUE}.")
+    @Option(names = "--schedule",
+            description = "Learning-rate schedule per epoch: cosine (default without --recipe; starts at lr0, never an "
+                    + "epoch at lr 0), paper (spec 3: warm-up, cosine, last epoch at lr 0; default with --recipe) or "
+                    + "constant.")
     String schedule;
 
     @Option(names = "--train-subset", defaultValue = "0", description = "Use N training images (0 = all).")
@@ -45,8 +49,20 @@ class RunOptions {
     double[] lambdas;
 
     ExperimentSpec spec(Method method, int k) {
-        return ExperimentSpec.builder().data(data).depth(Args.resnetDepth(arch)).method(method).k(k).epochs(epochs)
-                .batch(batch).lr(lr).recipe(recipe).schedule(schedule).trainSubset(trainSubset).testSubset(testSubset).seed(seed)
-                .lambdas(lambdas).build();
+        TrainingRecipe r = null;
+        if (recipe != null) {
+            try {
+                r = TrainingRecipe.byName(recipe);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--recipe: " + e.getMessage());
+            }
+        }
+        return ExperimentSpec.builder().data(data).depth(Args.resnetDepth(arch)).method(method).k(k)
+                .epochs(epochs != null ? epochs : r != null ? r.getEpochs() : 1)
+                .batch(batch != null ? batch : r != null ? r.getBatchSize() : 128)
+                .lr(lr != null ? lr : r != null ? r.getLr0() : 0.1)
+                .recipe(r != null ? recipe : "paper-cifar10")
+                .schedule(schedule != null ? schedule : r != null ? "paper" : "cosine")
+                .trainSubset(trainSubset).testSubset(testSubset).seed(seed).lambdas(lambdas).build();
     }
 }
