@@ -864,11 +864,43 @@ public final class LocalModuleGraph {
             return built;
         }
 
+        /**
+         * The cut vertices where every head of the method can be attached (a decoder needs a convolutional feature
+         * map, so cuts after global pooling are left out when the method reconstructs the image). Each head is tried
+         * on a scratch graph: it is the head that knows what it accepts.
+         */
+        private List<String> headCompatible(List<String> valid, ComputationGraphConfiguration conf) {
+            if (method == null || method.getKind() == LocalLearning.Kind.END_TO_END) {
+                return valid;
+            }
+            Map<String, InputType> types = GraphSplitter.activationTypes(conf, inputTypes);
+            HeadContext context = headContext(numClasses != null ? numClasses : inferNumClasses(conf));
+            List<String> usable = new ArrayList<>();
+            for (String v : valid) {
+                boolean ok = true;
+                for (AuxiliaryHead head : new AuxiliaryHead[]{method.getReconstructionHead(), method.getLabelHead()}) {
+                    if (head == null) {
+                        continue;
+                    }
+                    try {
+                        head.attach(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().graphBuilder()
+                                .addInputs(v), v, types.get(v), "probe_", 1.0, context);
+                    } catch (IllegalArgumentException e) {
+                        ok = false;
+                    }
+                }
+                if (ok) {
+                    usable.add(v);
+                }
+            }
+            return usable;
+        }
+
         private List<String> chooseCuts(GraphAnalysis analysis, ComputationGraphConfiguration conf) {
             if (strategy == null) {
                 throw new IllegalArgumentException("modules(K, strategy) needs a strategy, e.g. SplitStrategy.EQUAL_DEPTH");
             }
-            List<String> valid = analysis.validCuts();
+            List<String> valid = headCompatible(analysis.validCuts(), conf);
             if (numModules - 1 > valid.size()) {
                 throw new IllegalArgumentException("Cannot split into " + numModules + " modules: the graph has only "
                         + valid.size() + " valid cut vertices " + valid + " (K-1 = " + (numModules - 1)
