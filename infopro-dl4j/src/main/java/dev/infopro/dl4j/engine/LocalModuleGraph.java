@@ -13,16 +13,14 @@ import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.heads.AuxiliaryHead;
 import dev.infopro.dl4j.heads.HeadContext;
 import dev.infopro.dl4j.planning.GraphAnalysis;
+import dev.infopro.dl4j.planning.CutPlanner;
 import dev.infopro.dl4j.planning.GraphSplitter;
 import dev.infopro.dl4j.planning.ModuleSpec;
 import dev.infopro.dl4j.planning.WeightTransfer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -41,7 +39,6 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
-import org.nd4j.shade.jackson.core.type.TypeReference;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -806,7 +803,12 @@ public final class LocalModuleGraph {
             if (cuts != null) {
                 resolved = analysis.sortAndCheckCuts(cuts);
             } else if (numModules != null && numModules > 1) {
-                resolved = chooseCuts(analysis, conf);
+                if (strategy == null) {
+                    throw new IllegalArgumentException("modules(K, strategy) needs a strategy, e.g."
+                            + " SplitStrategy.EQUAL_DEPTH");
+                }
+                resolved = CutPlanner.chooseCuts(conf, inputTypes, analysis, numModules, strategy, method,
+                        CutPlanner.headContext(inputTypes, classes(conf)), memoryBatchSize);
             } else {
                 resolved = Collections.emptyList();
             }
@@ -837,8 +839,8 @@ public final class LocalModuleGraph {
                 h.add(new GraphSplitter.HeadAttachment(m.getLabelHead(), l[1]));
                 heads.add(h);
             }
-            int classes = numClasses != null ? numClasses : inferNumClasses(conf);
-            HeadContext context = headContext(classes);
+            int classes = classes(conf);
+            HeadContext context = CutPlanner.headContext(inputTypes, classes);
             InputNormalization norm = normalization != null ? normalization
                     : InputNormalization.identity((int) context.getImageChannels());
             LocalTrainingConfig config = LocalTrainingConfig.builder().cuts(resolved).method(m).lambdas(lambdas)
@@ -864,107 +866,8 @@ public final class LocalModuleGraph {
             return built;
         }
 
-        /**
-         * The cut vertices where every head of the method can be attached (a decoder needs a convolutional feature
-         * map, so cuts after global pooling are left out when the method reconstructs the image). Each head is tried
-         * on a scratch graph: it is the head that knows what it accepts.
-         */
-        private List<String> headCompatible(List<String> valid, ComputationGraphConfiguration conf) {
-            if (method == null || method.getKind() == LocalLearning.Kind.END_TO_END) {
-                return valid;
-            }
-            Map<String, InputType> types = GraphSplitter.activationTypes(conf, inputTypes);
-            HeadContext context = headContext(numClasses != null ? numClasses : inferNumClasses(conf));
-            List<String> usable = new ArrayList<>();
-            for (String v : valid) {
-                boolean ok = true;
-                for (AuxiliaryHead head : new AuxiliaryHead[]{method.getReconstructionHead(), method.getLabelHead()}) {
-                    if (head == null) {
-                        continue;
-                    }
-                    try {
-                        head.attach(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().graphBuilder()
-                                .addInputs(v), v, types.get(v), "probe_", 1.0, context);
-                    } catch (IllegalArgumentException e) {
-                        ok = false;
-                    }
-                }
-                if (ok) {
-                    usable.add(v);
-                }
-            }
-            return usable;
-        }
-
-        private List<String> chooseCuts(GraphAnalysis analysis, ComputationGraphConfiguration conf) {
-            if (strategy == null) {
-                throw new IllegalArgumentException("modules(K, strategy) needs a strategy, e.g. SplitStrategy.EQUAL_DEPTH");
-            }
-            List<String> valid = headCompatible(analysis.validCuts(), conf);
-            if (numModules - 1 > valid.size()) {
-                throw new IllegalArgumentException("Cannot split into " + numModules + " modules: the graph has only "
-                        + valid.size() + " valid cut vertices " + valid + " (K-1 = " + (numModules - 1)
-                        + " needed); use fewer modules");
-            }
-            List<List<String>> segments = analysis.moduleVertices(valid);
-            int[] idx;
-            if (strategy.usesMemoryCost()) {
-                // memory-balanced search: bytes of each segment and of the heads a module ending there carries
-                List<AuxiliaryHead> costHeads = new ArrayList<>();
-                if (method != null && method.getReconstructionHead() != null) {
-                    costHeads.add(method.getReconstructionHead());
-                }
-                if (method != null && method.getLabelHead() != null) {
-                    costHeads.add(method.getLabelHead());
-                }
-                int classes = numClasses != null ? numClasses : inferNumClasses(conf);
-                double[][] c = dev.infopro.dl4j.memory.MemoryEstimator.splitCosts(conf, inputTypes, valid, costHeads,
-                        headContext(classes), memoryBatchSize);
-                idx = strategy.chooseCuts(valid, c[0], c[1], numModules);
-            } else {
-                double[] cost = new double[segments.size()];
-                for (int i = 0; i < cost.length; i++) {
-                    for (String v : segments.get(i)) {
-                        cost[i] += analysis.layerCount(v);
-                    }
-                }
-                idx = strategy.chooseCuts(valid, cost, numModules);
-            }
-            if (idx == null || idx.length != numModules - 1) {
-                throw new IllegalArgumentException("The split strategy returned " + Arrays.toString(idx) + " but "
-                        + (numModules - 1) + " cut indices were needed");
-            }
-            List<String> chosen = new ArrayList<>();
-            for (int i = 0; i < idx.length; i++) {
-                if (idx[i] < 0 || idx[i] >= valid.size() || (i > 0 && idx[i] <= idx[i - 1])) {
-                    throw new IllegalArgumentException("The split strategy returned invalid cut indices "
-                            + Arrays.toString(idx) + " for " + valid.size() + " valid cuts");
-                }
-                chosen.add(valid.get(idx[i]));
-            }
-            return chosen;
-        }
-
-        private static int inferNumClasses(ComputationGraphConfiguration conf) {
-            String out = conf.getNetworkOutputs().get(0);
-            GraphVertex gv = conf.getVertices().get(out);
-            if (gv instanceof LayerVertex && ((LayerVertex) gv).getLayerConf().getLayer() instanceof FeedForwardLayer) {
-                return (int) ((FeedForwardLayer) ((LayerVertex) gv).getLayerConf().getLayer()).getNOut();
-            }
-            throw new IllegalArgumentException("Cannot infer the number of classes from output '" + out
-                    + "'; set numClasses(n)");
-        }
-
-        private HeadContext headContext(int classes) {
-            InputType t = inputTypes[0];
-            HeadContext.HeadContextBuilder b = HeadContext.builder().numClasses(classes);
-            if (t instanceof InputType.InputTypeConvolutional) {
-                InputType.InputTypeConvolutional c = (InputType.InputTypeConvolutional) t;
-                b.imageChannels(c.getChannels()).imageHeight(c.getHeight()).imageWidth(c.getWidth());
-            } else {
-                b.imageChannels(t.arrayElementsPerExample()).imageHeight(1).imageWidth(1);
-            }
-            return b.build();
+        private int classes(ComputationGraphConfiguration conf) {
+            return numClasses != null ? numClasses : CutPlanner.inferNumClasses(conf);
         }
     }
 }

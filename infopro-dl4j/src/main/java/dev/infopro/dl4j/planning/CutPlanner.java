@@ -1,0 +1,138 @@
+package dev.infopro.dl4j.planning;
+
+import dev.infopro.dl4j.config.LocalLearning;
+import dev.infopro.dl4j.config.SplitStrategy;
+import dev.infopro.dl4j.heads.AuxiliaryHead;
+import dev.infopro.dl4j.heads.HeadContext;
+import dev.infopro.dl4j.memory.MemoryEstimator;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Chooses where to cut a network into K modules when the user gives only K and a {@link SplitStrategy}: the
+ * candidates are the valid cut vertices ({@link GraphAnalysis}) where the method's heads can read h_k, and the
+ * strategy picks among them by layer count ({@code EQUAL_DEPTH}) or estimated memory ({@code BALANCED_MEMORY}).
+ */
+public final class CutPlanner {
+    private CutPlanner() {
+    }
+
+    /**
+     * The K-1 cut vertices chosen by {@code strategy}, in topological order.
+     *
+     * @throws IllegalArgumentException when the graph has fewer than K-1 usable cuts, or the strategy misbehaves
+     */
+    public static List<String> chooseCuts(ComputationGraphConfiguration conf, InputType[] inputTypes,
+                                          GraphAnalysis analysis, int numModules, SplitStrategy strategy,
+                                          LocalLearning method, HeadContext context, int memoryBatchSize) {
+        List<String> valid = headCompatibleCuts(conf, inputTypes, analysis.validCuts(), method, context);
+        if (numModules - 1 > valid.size()) {
+            throw new IllegalArgumentException("Cannot split into " + numModules + " modules: the graph has only "
+                    + valid.size() + " valid cut vertices " + valid + " (K-1 = " + (numModules - 1)
+                    + " needed); use fewer modules");
+        }
+        int[] idx;
+        if (strategy.usesMemoryCost()) {
+            // memory-balanced search: bytes of each segment and of the heads a module ending there carries
+            double[][] c = MemoryEstimator.splitCosts(conf, inputTypes, valid, heads(method), context,
+                    memoryBatchSize);
+            idx = strategy.chooseCuts(valid, c[0], c[1], numModules);
+        } else {
+            List<List<String>> segments = analysis.moduleVertices(valid);
+            double[] cost = new double[segments.size()];
+            for (int i = 0; i < cost.length; i++) {
+                for (String v : segments.get(i)) {
+                    cost[i] += analysis.layerCount(v);
+                }
+            }
+            idx = strategy.chooseCuts(valid, cost, numModules);
+        }
+        if (idx == null || idx.length != numModules - 1) {
+            throw new IllegalArgumentException("The split strategy returned " + Arrays.toString(idx) + " but "
+                    + (numModules - 1) + " cut indices were needed");
+        }
+        List<String> chosen = new ArrayList<>();
+        for (int i = 0; i < idx.length; i++) {
+            if (idx[i] < 0 || idx[i] >= valid.size() || (i > 0 && idx[i] <= idx[i - 1])) {
+                throw new IllegalArgumentException("The split strategy returned invalid cut indices "
+                        + Arrays.toString(idx) + " for " + valid.size() + " valid cuts");
+            }
+            chosen.add(valid.get(idx[i]));
+        }
+        return chosen;
+    }
+
+    /**
+     * The cut vertices where every head of the method can be attached (a decoder needs a convolutional feature
+     * map, so cuts after global pooling are left out when the method reconstructs the image). Each head is tried
+     * on a scratch graph: it is the head that knows what it accepts.
+     */
+    public static List<String> headCompatibleCuts(ComputationGraphConfiguration conf, InputType[] inputTypes,
+                                                  List<String> valid, LocalLearning method, HeadContext context) {
+        List<AuxiliaryHead> heads = heads(method);
+        if (heads.isEmpty()) {
+            return valid;
+        }
+        Map<String, InputType> types = GraphSplitter.activationTypes(conf, inputTypes);
+        List<String> usable = new ArrayList<>();
+        for (String v : valid) {
+            boolean ok = true;
+            for (AuxiliaryHead head : heads) {
+                try {
+                    head.attach(new NeuralNetConfiguration.Builder().graphBuilder().addInputs(v), v, types.get(v),
+                            "probe_", 1.0, context);
+                } catch (IllegalArgumentException e) {
+                    ok = false;
+                }
+            }
+            if (ok) {
+                usable.add(v);
+            }
+        }
+        return usable;
+    }
+
+    /** The number of classes: nOut of the network's first output layer. */
+    public static int inferNumClasses(ComputationGraphConfiguration conf) {
+        String out = conf.getNetworkOutputs().get(0);
+        GraphVertex gv = conf.getVertices().get(out);
+        if (gv instanceof LayerVertex && ((LayerVertex) gv).getLayerConf().getLayer() instanceof FeedForwardLayer) {
+            return (int) ((FeedForwardLayer) ((LayerVertex) gv).getLayerConf().getLayer()).getNOut();
+        }
+        throw new IllegalArgumentException("Cannot infer the number of classes from output '" + out
+                + "'; set numClasses(n)");
+    }
+
+    /** What the heads need to know: classes and the image shape of the first input. */
+    public static HeadContext headContext(InputType[] inputTypes, int classes) {
+        InputType t = inputTypes[0];
+        HeadContext.HeadContextBuilder b = HeadContext.builder().numClasses(classes);
+        if (t instanceof InputType.InputTypeConvolutional) {
+            InputType.InputTypeConvolutional c = (InputType.InputTypeConvolutional) t;
+            b.imageChannels(c.getChannels()).imageHeight(c.getHeight()).imageWidth(c.getWidth());
+        } else {
+            b.imageChannels(t.arrayElementsPerExample()).imageHeight(1).imageWidth(1);
+        }
+        return b.build();
+    }
+
+    private static List<AuxiliaryHead> heads(LocalLearning method) {
+        List<AuxiliaryHead> heads = new ArrayList<>();
+        if (method != null && method.getReconstructionHead() != null) {
+            heads.add(method.getReconstructionHead());
+        }
+        if (method != null && method.getLabelHead() != null) {
+            heads.add(method.getLabelHead());
+        }
+        return heads;
+    }
+}
