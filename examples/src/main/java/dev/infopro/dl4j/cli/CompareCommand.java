@@ -4,7 +4,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
+import dev.infopro.dl4j.memory.ForkedJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,13 +59,28 @@ class CompareCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Runs each spec into its own sub-directory and writes results.json, results.md and results.png. */
-    static List<ExperimentResult> compare(List<ExperimentSpec> specs, Path out, boolean progress) throws IOException {
-        Files.createDirectories(out);
+    /**
+     * Runs each spec into its own sub-directory, each in a fresh JVM (so that one run's memory cannot inflate the
+     * next one's peak), and writes results.json, results.md and results.png.
+     */
+    static List<ExperimentResult> compare(List<ExperimentSpec> specs, Path out, boolean progress) throws Exception {
+        Experiment.ensureWritable(out);
         List<ExperimentResult> rows = new ArrayList<>();
-        for (ExperimentSpec s : specs) {
+        for (int i = 0; i < specs.size(); i++) {
+            ExperimentSpec s = specs.get(i);
             String dir = s.getMethod().cliName + (s.getMethod() == Method.E2E ? "" : "-k" + s.getK());
-            rows.add(Experiment.run(s, out.resolve(dir), Experiment.Control.builder().progress(progress).build()));
+            List<String> args = new ArrayList<>(s.toTrainArgs());
+            args.addAll(List.of("--out", out.resolve(dir).toString(), "--checkpoint-every", "0"));
+            if (!progress) {
+                args.add("--json");
+            }
+            System.err.printf("[%d/%d] %s%n", i + 1, specs.size(), s.label());
+            ForkedJvm.Result r = ForkedJvm.run(InfoproCli.class.getName(), List.of(), args, 24 * 3600, progress);
+            if (r.getExitCode() != 0) {
+                throw new IllegalStateException(s.label() + " failed (exit " + r.getExitCode() + "): "
+                        + (progress ? "see its messages above" : r.getStderr().strip()));
+            }
+            rows.add(Json.MAPPER.readValue(out.resolve(dir).resolve("metrics.json").toFile(), ExperimentResult.class));
         }
         Json.MAPPER.writeValue(out.resolve("results.json").toFile(), rows);
         Files.writeString(out.resolve("results.md"), table(rows));

@@ -35,6 +35,29 @@ class ExperimentSpec {
     /** Recipe preset name (the optimizer settings; epochs, batch and lr are overridden). */
     String recipe;
 
+    /** The {@code infopro train} options that run this spec (without {@code --out}). */
+    java.util.List<String> toTrainArgs() {
+        java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of("train", "--data", data,
+                "--arch", "resnet" + depth, "--method", method.cliName, "--k", String.valueOf(k),
+                "--epochs", String.valueOf(epochs), "--batch", String.valueOf(batch), "--lr", String.valueOf(lr),
+                "--recipe", recipe, "--schedule", schedule == null ? "cosine" : schedule,
+                "--train-subset", String.valueOf(trainSubset), "--test-subset", String.valueOf(testSubset),
+                "--seed", String.valueOf(seed)));
+        if (cuts != null && !cuts.isEmpty()) {
+            a.add("--cuts");
+            a.add(String.join(",", cuts));
+        }
+        if (balanced) {
+            a.add("--balanced");
+        }
+        if (lambdas != null) {
+            a.add("--lambdas");
+            a.add(java.util.Arrays.stream(lambdas).mapToObj(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(",")));
+        }
+        return a;
+    }
+
     /** A short label such as {@code infopro-contrast K=4}. */
     String label() {
         return method + (method == Method.E2E ? "" : " K=" + k);

@@ -200,6 +200,21 @@ public final class LocalModuleGraph {
     }
 
     private double[] fit(INDArray[] features, INDArray[] labels) {
+        List<INDArray> transients = new ArrayList<>();
+        try {
+            return fitBatch(features, labels, transients);
+        } finally {
+            // The detached h_k copies and the reconstruction target live outside workspaces; free them now rather
+            // than when the garbage collector gets to them, so off-heap memory does not pile up between GCs.
+            for (INDArray a : transients) {
+                if (a.closeable()) {
+                    a.close();
+                }
+            }
+        }
+    }
+
+    private double[] fitBatch(INDArray[] features, INDArray[] labels, List<INDArray> transients) {
         if (features.length != networkConf.getNetworkInputs().size()) {
             throw new IllegalArgumentException("The network has " + networkConf.getNetworkInputs().size()
                     + " inputs but the batch has " + features.length + " feature arrays");
@@ -221,6 +236,7 @@ public final class LocalModuleGraph {
                     if (spec.getOutputTargets().get(o) == AuxiliaryHead.Target.INPUT_IMAGE) {
                         if (x01 == null) {
                             x01 = config.getNormalization().denormalize(features[0]);
+                            transients.add(x01);
                         }
                         moduleLabels[o] = x01;
                     } else {
@@ -242,6 +258,7 @@ public final class LocalModuleGraph {
             }
             if (!spec.isLast()) {
                 INDArray h = captures[k].take();
+                transients.add(h);
                 in = new INDArray[]{h};
             }
         }

@@ -65,12 +65,26 @@ public final class ForkedJvm {
      */
     public static Result run(String mainClass, List<String> jvmArgs, List<String> args, long timeoutSeconds)
             throws IOException, InterruptedException {
+        return run(mainClass, jvmArgs, args, timeoutSeconds, false);
+    }
+
+    /**
+     * As {@link #run(String, List, List, long)}; with {@code showStderr} the child's stderr (progress, warnings)
+     * goes to this process's stderr instead of being collected.
+     */
+    public static Result run(String mainClass, List<String> jvmArgs, List<String> args, long timeoutSeconds,
+                             boolean showStderr) throws IOException, InterruptedException {
         Path out = Files.createTempFile("infopro-child", ".out");
         Path err = Files.createTempFile("infopro-child", ".err");
         try {
-            Process p = new ProcessBuilder(command(mainClass, jvmArgs, args))
-                    .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE)
-                    .start();
+            ProcessBuilder pb = new ProcessBuilder(command(mainClass, jvmArgs, args))
+                    .redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
+            if (showStderr) {
+                pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+            } else {
+                pb.redirectError(err.toFile());
+            }
+            Process p = pb.start();
             p.getOutputStream().close();
             boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
             if (!done) {
