@@ -1,5 +1,7 @@
 package dev.infopro.dl4j.engine;
 
+import org.nd4j.linalg.factory.Nd4j;
+
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import dev.infopro.dl4j.backend.OneDnnHelpers;
@@ -394,7 +396,7 @@ public final class LocalModuleGraph {
                 }
                 INDArray gv = grads.get(name + "_" + key);
                 if (gv != null) {
-                    gv.addi(p.getValue().mul(wd * scale));
+                    Nd4j.getBlasWrapper().level1().axpy(gv.length(), wd * scale, p.getValue(), gv); // in place
                 }
             }
         }
@@ -428,9 +430,40 @@ public final class LocalModuleGraph {
             ComputationGraph m = modules.get(k);
             String cut = specs.get(k).getCutVertex();
             Map<String, INDArray> acts = m.feedForward(in, m.getVertex(cut).getVertexIndex(), false, true);
-            in = new INDArray[]{acts.get(cut).detach()};
+            INDArray h = acts.get(cut).detach();
+            // feedForward hands back a detached copy of every activation up to the cut: free all but h_k now,
+            // and the previous module's h, instead of leaving megabytes per batch to the garbage collector
+            for (INDArray a : acts.values()) {
+                if (!isOneOf(a, inputs) && !isOneOf(a, in)) { // never the caller's arrays
+                    release(a, h);
+                }
+            }
+            if (k > 0) {
+                release(in[0], h);
+            }
+            in = new INDArray[]{h};
         }
-        return modules.get(modules.size() - 1).output(false, in);
+        INDArray[] out = modules.get(modules.size() - 1).output(false, in);
+        if (modules.size() > 1) {
+            release(in[0], out[0]);
+        }
+        return out;
+    }
+
+    private static boolean isOneOf(INDArray a, INDArray[] arrays) {
+        for (INDArray x : arrays) {
+            if (x == a) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Frees {@code a} now unless it is {@code keep} or cannot be closed (a view, or workspace memory). */
+    private static void release(INDArray a, INDArray keep) {
+        if (a != null && a != keep && !a.wasClosed() && a.closeable()) {
+            a.close();
+        }
     }
 
     /** Classification accuracy etc. of the first network output on {@code data}. */
@@ -441,7 +474,9 @@ public final class LocalModuleGraph {
         Evaluation e = new Evaluation();
         while (data.hasNext()) {
             DataSet ds = data.next();
-            e.eval(ds.getLabels(), output(ds.getFeatures())[0]);
+            INDArray out = output(ds.getFeatures())[0];
+            e.eval(ds.getLabels(), out);
+            release(out, null);
         }
         return e;
     }
