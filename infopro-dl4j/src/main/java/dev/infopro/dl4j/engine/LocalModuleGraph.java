@@ -1,5 +1,7 @@
 package dev.infopro.dl4j.engine;
 
+import org.nd4j.linalg.workspace.ND4JWorkspaceException;
+
 import org.nd4j.linalg.factory.Nd4j;
 
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -100,6 +102,9 @@ public final class LocalModuleGraph {
     private final List<ModuleSpec> specs;
     private final List<ComputationGraph> modules;
     private final CutCapture[] captures;
+    /** Lazily built inference views of modules 1..K-1 (see {@link #inferenceGraph}); not saved. */
+    private final ComputationGraph[] inferenceGraphs;
+    private final boolean[] noInferenceView;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private final List<LocalTrainingListener> localListeners = new ArrayList<>();
     private int iteration;
@@ -119,6 +124,8 @@ public final class LocalModuleGraph {
         this.lastScores = new double[modules.size()];
         Arrays.fill(lastScores, Double.NaN);
         this.captures = new CutCapture[modules.size()];
+        this.inferenceGraphs = new ComputationGraph[modules.size()];
+        this.noInferenceView = new boolean[modules.size()];
         for (int k = 0; k < modules.size(); k++) {
             captures[k] = new CutCapture(specs.get(k).getCutVertex());
             modules.get(k).getConfiguration().setIterationCount(iteration);
@@ -427,17 +434,7 @@ public final class LocalModuleGraph {
     public INDArray[] output(INDArray... inputs) {
         INDArray[] in = inputs;
         for (int k = 0; k < modules.size() - 1; k++) {
-            ComputationGraph m = modules.get(k);
-            String cut = specs.get(k).getCutVertex();
-            Map<String, INDArray> acts = m.feedForward(in, m.getVertex(cut).getVertexIndex(), false, true);
-            INDArray h = acts.get(cut).detach();
-            // feedForward hands back a detached copy of every activation up to the cut: free all but h_k now,
-            // and the previous module's h, instead of leaving megabytes per batch to the garbage collector
-            for (INDArray a : acts.values()) {
-                if (!isOneOf(a, inputs) && !isOneOf(a, in)) { // never the caller's arrays
-                    release(a, h);
-                }
-            }
+            INDArray h = backboneOutput(k, in);
             if (k > 0) {
                 release(in[0], h);
             }
@@ -450,13 +447,42 @@ public final class LocalModuleGraph {
         return out;
     }
 
-    private static boolean isOneOf(INDArray a, INDArray[] arrays) {
-        for (INDArray x : arrays) {
-            if (x == a) {
-                return true;
+    /** h_k for inference: through the module's inference view, or feedForward where DL4J cannot use the view. */
+    private INDArray backboneOutput(int k, INDArray[] in) {
+        if (!noInferenceView[k]) {
+            try {
+                return inferenceGraph(k).output(false, in)[0];
+            } catch (ND4JWorkspaceException e) {
+                // M2.1 rejects some graphs whose output is not an output layer (seen with a layer right after the
+                // input); such modules use feedForward, which copies every activation, from now on
+                LOG.debug("Module {} falls back to feedForward for inference: {}", k, e.getMessage());
+                Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+                noInferenceView[k] = true;
             }
         }
-        return false;
+        ComputationGraph m = modules.get(k);
+        String cut = specs.get(k).getCutVertex();
+        Map<String, INDArray> acts = m.feedForward(in, m.getVertex(cut).getVertexIndex(), false, true);
+        return acts.get(cut).detach();
+    }
+
+    /**
+     * Module k's backbone for inference: the module's configuration with the cut vertex as its only output, sharing
+     * the module's parameter array (so it always has the trained weights). Its {@code output} stops at the cut, runs
+     * in DL4J's inference workspaces and returns h_k alone. {@code feedForward} would instead copy every activation
+     * out of the workspaces, about 130 MB per batch of 128 on a ResNet-20 stage, which piles up as off-heap
+     * garbage (measured: 9.6 GB RSS evaluating 10,000 images).
+     */
+    private ComputationGraph inferenceGraph(int k) {
+        if (inferenceGraphs[k] == null) {
+            ComputationGraph m = modules.get(k);
+            ComputationGraphConfiguration c = m.getConfiguration().clone();
+            c.setNetworkOutputs(new ArrayList<>(List.of(specs.get(k).getCutVertex())));
+            ComputationGraph g = new ComputationGraph(c);
+            g.init(m.params(), false);
+            inferenceGraphs[k] = OneDnnHelpers.patch(g);
+        }
+        return inferenceGraphs[k];
     }
 
     /** Frees {@code a} now unless it is {@code keep} or cannot be closed (a view, or workspace memory). */
