@@ -25,8 +25,8 @@ import java.util.concurrent.Callable;
 /**
  * {@code infopro memory}: measured and estimated training memory of a CIFAR ResNet trained end to end (K = 1) and
  * as K local modules, each configuration in a fresh child JVM; or, with {@code --max-batch}, the largest batch that
- * trains under an off-heap limit. The local modules are trained greedily by a GAP + softmax classifier head (config
- * 0c1f of the reference) until the reference InfoPro heads are available to this command.
+ * trains under an off-heap limit. Local modules carry the InfoPro (Contrast) heads by default, or the greedy GAP +
+ * softmax classifier (config 0c1f) with {@code --method greedy}.
  */
 @Command(name = "memory", mixinStandardHelpOptions = true,
         description = "Peak training memory (measured and estimated) and step time for K = 1 (end to end) and K local"
@@ -50,6 +50,10 @@ public class MemoryCommand implements Callable<Integer> {
             description = "Local method for K > 1: infopro-contrast (decoder + projection head on every local module, "
                     + "lambdas 5/1) or greedy (0c1f classifier). Default ${DEFAULT-VALUE}.")
     String method;
+
+    @Option(names = "--no-trim", description = "Keep freed native memory in the C allocator between modules instead of"
+            + " returning it to the OS (LocalModuleGraph.setReleaseNativeMemory(false)), to see what that release saves.")
+    boolean noTrim;
 
     @Option(names = "--json", description = "One JSON line per K.")
     boolean json;
@@ -137,7 +141,7 @@ public class MemoryCommand implements Callable<Integer> {
         }
         List<String> args = List.of(String.valueOf(depth), String.valueOf(chw[0]), String.valueOf(chw[1]),
                 String.valueOf(chw[2]), String.valueOf(b), String.valueOf(k), String.valueOf(st), String.valueOf(balanced),
-                String.valueOf(limitBytes), Method.parse(method).cliName);
+                String.valueOf(limitBytes), Method.parse(method).cliName, String.valueOf(!noTrim));
         ForkedJvm.Result r = ForkedJvm.run(MemoryCommand.class.getName(), jvm, args, timeout);
         if (r.getExitCode() == EXIT_OOM) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -224,7 +228,7 @@ public class MemoryCommand implements Callable<Integer> {
     }
 
     /**
-     * Child JVM entry: depth C H W batch K steps balanced limitBytes (0 = none). Prints one JSON line; exit 3 when it ran out of memory
+     * Child JVM entry: depth C H W batch K steps balanced limitBytes (0 = none) method releaseNativeMemory. Prints one JSON line; exit 3 when it ran out of memory
      * (the message on stderr names the module).
      */
     public static void main(String[] a) {
@@ -255,13 +259,15 @@ public class MemoryCommand implements Callable<Integer> {
         boolean bal = Boolean.parseBoolean(a[7]);
         long limitBytes = Long.parseLong(a[8]);
         Method localMethod = Method.parse(a[9]);
+        boolean release = Boolean.parseBoolean(a[10]);
         CifarResNet net = CifarResNet.builder().depth(depth).channels(c).height(h).width(w).build();
         DataSet ds = net.syntheticBatch(b, 1);
         List<String> preset = cutsFor(depth, k, bal);
         LocalModuleGraph[] built = new LocalModuleGraph[1];
         MemoryBenchmark.Result r = MemoryBenchmark.measure(() -> {
             LocalModuleGraph.Builder gb = LocalModuleGraph.builder(net.configuration())
-                    .inputTypes(InputType.convolutional(h, w, c)).updater(new Nesterovs(0.1, 0.9));
+                    .inputTypes(InputType.convolutional(h, w, c)).updater(new Nesterovs(0.1, 0.9))
+                    .releaseNativeMemory(release);
             if (k > 1) {
                 if (localMethod == Method.GREEDY) {
                     gb.method(LocalLearning.greedy());
@@ -283,6 +289,7 @@ public class MemoryCommand implements Callable<Integer> {
         m.put("arch", "resnet" + depth);
         m.put("balanced", bal && k > 1);
         m.put("method", k > 1 ? localMethod.cliName : "e2e");
+        m.put("release_native_memory", release);
         return m;
     }
 }

@@ -6,6 +6,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import org.nd4j.linalg.ops.transforms.Transforms;
 
+import dev.infopro.dl4j.backend.NativeHeap;
 import dev.infopro.dl4j.backend.OneDnnHelpers;
 import dev.infopro.dl4j.init.TorchBiasInit;
 
@@ -111,6 +112,7 @@ public final class LocalModuleGraph {
     private int epoch;
     private double[] lastScores;
     private OnNonFinite onNonFinite = OnNonFinite.STOP;
+    private boolean releaseNativeMemory = true;
     private int skippedBatches;
 
     private LocalModuleGraph(LocalTrainingConfig config, ComputationGraphConfiguration networkConf,
@@ -331,6 +333,11 @@ public final class LocalModuleGraph {
         // The gradient lives in the module's persistent gradient view, so activations can be released now.
         m.clearLayersStates();
         m.clear();
+        if (releaseNativeMemory) {
+            // The module's workspace spills and libnd4j/oneDNN temporaries were freed into glibc's arenas, which keep
+            // them resident; hand those pages back so the next module starts from what is really in use.
+            NativeHeap.trim();
+        }
         return score;
     }
 
@@ -609,6 +616,23 @@ public final class LocalModuleGraph {
         return onNonFinite;
     }
 
+    /**
+     * Whether freed native memory is handed back to the operating system after each module's backward pass (default
+     * true). Each module's activations are freed before the next module runs, but glibc keeps freed blocks in its
+     * arenas, resident and fragmented, so without this the process's resident memory (what the OS and container
+     * limits see) grows towards that of end-to-end training. The cost is that the next module faults its pages in
+     * again (a few percent of step time). No effect where glibc's {@code malloc_trim} is not available
+     * ({@link NativeHeap#isAvailable()}). Not saved with the model.
+     */
+    public void setReleaseNativeMemory(boolean release) {
+        this.releaseNativeMemory = release;
+    }
+
+    /** See {@link #setReleaseNativeMemory(boolean)}. */
+    public boolean isReleaseNativeMemory() {
+        return releaseNativeMemory;
+    }
+
     /** Mini-batches skipped by {@link OnNonFinite#SKIP_BATCH} since this object was built or loaded. */
     public int getSkippedBatchCount() {
         return skippedBatches;
@@ -774,6 +798,7 @@ public final class LocalModuleGraph {
         private IUpdater updater;
         private double weightDecay;
         private OnNonFinite onNonFinite = OnNonFinite.STOP;
+        private boolean releaseNativeMemory = true;
         private int memoryBatchSize = 128;
 
         private Builder(ComputationGraph source) {
@@ -863,6 +888,15 @@ public final class LocalModuleGraph {
         }
 
         /**
+         * Whether to hand freed native memory back to the OS after each module (default true); see
+         * {@link LocalModuleGraph#setReleaseNativeMemory(boolean)}.
+         */
+        public Builder releaseNativeMemory(boolean release) {
+            this.releaseNativeMemory = release;
+            return this;
+        }
+
+        /**
          * Splits the network and copies its weights into the modules.
          *
          * @throws IllegalArgumentException for invalid cuts, missing input types or lambdas, or inconsistent settings
@@ -941,6 +975,7 @@ public final class LocalModuleGraph {
             }
             LocalModuleGraph built = new LocalModuleGraph(config, conf, specs, graphs, 0, 0);
             built.setOnNonFinite(onNonFinite);
+            built.setReleaseNativeMemory(releaseNativeMemory);
             return built;
         }
 

@@ -36,6 +36,8 @@ public final class MemoryBenchmark {
             m.put("k", numModules);
             m.put("batch", batchSize);
             m.put("measured_peak_bytes", measured.rssIncreaseBytes());
+            m.put("step_peak_bytes", Arrays.stream(measured.getStepPeakRssBytes())
+                    .map(p -> p < 0 ? p : p - measured.getBaselineRssBytes()).toArray());
             m.put("peak_rss_bytes", measured.getPeakRssBytes());
             m.put("baseline_rss_bytes", measured.getBaselineRssBytes());
             m.put("peak_nd4j_bytes", measured.getPeakNd4jBytes() - measured.getBaselineNd4jBytes());
@@ -76,6 +78,7 @@ public final class MemoryBenchmark {
             long t0 = System.nanoTime();
             g.fit(batch);
             ms[i] = (System.nanoTime() - t0) / 1e6;
+            probe.endStep();
         }
         MemoryFigures f = probe.figures();
         int batchSize = (int) batch.getFeatures().size(0);

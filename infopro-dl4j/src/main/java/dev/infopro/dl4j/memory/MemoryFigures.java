@@ -30,6 +30,11 @@ public class MemoryFigures {
     long baselineRssBytes;
     /** Number of samples taken. */
     long samples;
+    /**
+     * The RSS peak of each step marked with {@link MemoryProbe#endStep()} (absolute, like {@code peakRssBytes});
+     * empty when no step was marked.
+     */
+    long[] stepPeakRssBytes;
 
     /** Peak RSS above the baseline: what training added to the process, bytes. */
     public long rssIncreaseBytes() {

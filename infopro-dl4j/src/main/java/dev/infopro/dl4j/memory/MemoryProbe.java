@@ -7,6 +7,7 @@ import org.nd4j.linalg.api.memory.enums.AllocationKind;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -26,6 +27,8 @@ public final class MemoryProbe extends BaseTrainingListener {
     private long samples;
     private boolean rssPeakReset;
     private long limitBytes;
+    private long rssPeakBeforeStep;
+    private final List<Long> stepPeaks = new ArrayList<>();
 
     /** A probe whose baseline is the current state (as after {@link #reset()}). */
     public MemoryProbe() {
@@ -41,6 +44,8 @@ public final class MemoryProbe extends BaseTrainingListener {
         peakWorkspace = 0;
         peakNd4j = 0;
         samples = 0;
+        rssPeakBeforeStep = -1;
+        stepPeaks.clear();
         baselineNd4j = Math.max(0, arrayBytes()) + Math.max(0, workspaceBytes());
         rssPeakReset = ProcessMemory.resetPeak();
         baselineRss = ProcessMemory.currentRssBytes();
@@ -62,10 +67,30 @@ public final class MemoryProbe extends BaseTrainingListener {
         return this;
     }
 
+    /**
+     * Marks the end of one training step: records the RSS peak of the step (since the last call or {@link #reset()})
+     * and resets the kernel's high-water mark, so that {@link MemoryFigures#getStepPeakRssBytes()} shows how the peak
+     * develops from the first step (which sizes DL4J's workspaces) to the steady state. The overall peak is kept.
+     */
+    public void endStep() {
+        long p = ProcessMemory.peakRssBytes();
+        stepPeaks.add(p);
+        rssPeakBeforeStep = Math.max(rssPeakBeforeStep, p);
+        if (!rssPeakReset || !ProcessMemory.resetPeak()) {
+            rssPeakReset = false; // the peak then stays the process's own, which is still correct overall
+        }
+    }
+
+    // The RSS peak since the probe was reset, over all steps.
+    private long peakRss() {
+        long now = ProcessMemory.peakRssBytes();
+        return now < 0 ? now : Math.max(now, rssPeakBeforeStep);
+    }
+
     /** Takes one sample of the ND4J counters now (and enforces the limit, if any). */
     public void sample() {
         if (limitBytes > 0 && baselineRss >= 0) {
-            long used = ProcessMemory.peakRssBytes() - baselineRss;
+            long used = peakRss() - baselineRss;
             if (used > limitBytes) {
                 throw new OutOfMemoryError("Cannot allocate: training memory " + (used >> 20) + " MiB exceeds the"
                         + " limit of " + (limitBytes >> 20) + " MiB");
@@ -82,8 +107,9 @@ public final class MemoryProbe extends BaseTrainingListener {
     /** The figures so far (takes a last sample). */
     public MemoryFigures figures() {
         sample();
-        return new MemoryFigures(peakArray, peakWorkspace, peakNd4j, ProcessMemory.peakRssBytes(), baselineNd4j,
-                baselineRss, samples);
+        long[] steps = stepPeaks.stream().mapToLong(Long::longValue).toArray();
+        return new MemoryFigures(peakArray, peakWorkspace, peakNd4j, peakRss(), baselineNd4j, baselineRss, samples,
+                steps);
     }
 
     /** Whether the kernel's RSS peak could be reset by the last {@link #reset()}. */

@@ -1,0 +1,55 @@
+package dev.infopro.dl4j.engine;
+
+import dev.infopro.dl4j.config.LambdaSchedule;
+import dev.infopro.dl4j.config.LocalLearning;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.learning.config.Nesterovs;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Releasing native memory between modules is on by default and changes nothing but memory. */
+class NativeMemoryReleaseTest {
+
+    @BeforeAll
+    static void precision() {
+        TestNets.doublePrecision();
+    }
+
+    private static LocalModuleGraph local(boolean release) {
+        ComputationGraph src = new ComputationGraph(TestNets.residualConf(new Nesterovs(0.05, 0.9)));
+        src.init();
+        return LocalModuleGraph.builder(src).inputTypes(TestNets.INPUT).cutAfter("act1", "bn0")
+                .method(LocalLearning.infoProSoftmax(new TestImageHead(), new TestClassifierHead()))
+                .lambdas(LambdaSchedule.linear(1.0, 0.5, 0.2, 1.0))
+                .updater(new Nesterovs(0.05, 0.9)).releaseNativeMemory(release).build();
+    }
+
+    @Test
+    void onByDefaultAndSettable() {
+        ComputationGraph src = new ComputationGraph(TestNets.residualConf(new Nesterovs(0.05, 0.9)));
+        src.init();
+        LocalModuleGraph g = LocalModuleGraph.builder(src).inputTypes(TestNets.INPUT).cutAfter("act1")
+                .method(LocalLearning.infoProSoftmax(new TestImageHead(), new TestClassifierHead()))
+                .lambdas(LambdaSchedule.linear(1.0, 0.5, 1.0, 0.5)).build();
+        assertTrue(g.isReleaseNativeMemory());
+        g.setReleaseNativeMemory(false);
+        assertFalse(g.isReleaseNativeMemory());
+    }
+
+    @Test
+    void trainingIsBitwiseTheSameWithAndWithoutRelease() {
+        LocalModuleGraph on = local(true);
+        LocalModuleGraph off = local(false);
+        for (int step = 0; step < 3; step++) {
+            assertArrayEquals(off.fit(TestNets.batch(10 + step)), on.fit(TestNets.batch(10 + step)), 0.0);
+        }
+        for (int k = 0; k < on.numModules(); k++) {
+            assertEquals(off.getModules().get(k).params(), on.getModules().get(k).params());
+        }
+    }
+}
