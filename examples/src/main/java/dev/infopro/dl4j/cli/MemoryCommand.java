@@ -44,7 +44,8 @@ public class MemoryCommand implements Callable<Integer> {
     int[] ks;
     @Option(names = "--balanced", description = "Memory-balanced split (InfoPro*, BALANCED_MEMORY) instead of the preset cuts.")
     boolean balanced;
-    @Option(names = "--steps", defaultValue = "3", description = "Training steps per configuration (default ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "3", description = "Training steps per configuration, also per --max-batch probe: the first step sizes the"
+            + " workspaces, later ones show the steady state (default ${DEFAULT-VALUE}).")
     int steps;
     @Option(names = "--method", defaultValue = "infopro-contrast",
             description = "Local method for K > 1: infopro-contrast (decoder + projection head on every local module, "
@@ -54,6 +55,9 @@ public class MemoryCommand implements Callable<Integer> {
     @Option(names = "--no-trim", description = "Keep freed native memory in the C allocator between modules instead of"
             + " returning it to the OS (LocalModuleGraph.setReleaseNativeMemory(false)), to see what that release saves.")
     boolean noTrim;
+
+    @Option(names = "--chart", paramLabel = "PNG", description = "Also write the figures as a PNG bar chart to this file.")
+    java.nio.file.Path chart;
 
     @Option(names = "--json", description = "One JSON line per K.")
     boolean json;
@@ -86,13 +90,11 @@ public class MemoryCommand implements Callable<Integer> {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int k : ks) {
             Map<String, Object> row = maxBatch ? maxBatch(depth, chw, k, limitBytes) : measure(depth, chw, k, batch, steps, 0);
-            if (!maxBatch) {
-                long m = ((Number) row.get("measured_peak_bytes")).longValue();
-                if (k == 1) {
-                    e2e = m;
-                }
-                row.put("ratio_to_e2e", e2e == null ? null : Math.round(1000.0 * m / e2e) / 1000.0);
+            long m = ((Number) row.get(maxBatch ? "max_batch" : "measured_peak_bytes")).longValue();
+            if (k == 1) {
+                e2e = m;
             }
+            row.put("ratio_to_e2e", e2e == null || e2e == 0 ? null : Math.round(1000.0 * m / e2e) / 1000.0);
             rows.add(row);
             if (json) {
                 System.out.println(Json.line(row));
@@ -101,12 +103,18 @@ public class MemoryCommand implements Callable<Integer> {
             }
             System.out.flush();
         }
+        if (chart != null) {
+            String what = maxBatch ? "Largest training batch under " + limit : "Training memory, batch " + batch;
+            Charts.memory(arch + " " + input + ": " + what + (balanced ? " (balanced)" : ""), rows, chart);
+            System.err.println("chart: " + chart);
+        }
         return 0;
     }
 
     private String text(Map<String, Object> r) {
         if (maxBatch) {
-            return String.format("K=%-2s max batch %s under %s  cuts %s", r.get("k"), r.get("max_batch"), limit, r.get("cuts"));
+            return String.format("K=%-2s max batch %s under %s  ratio %s  cuts %s", r.get("k"), r.get("max_batch"), limit,
+                    r.get("ratio_to_e2e"), r.get("cuts"));
         }
         return String.format("K=%-2s measured %7.1f MiB  estimated %7.1f MiB  ratio %s  step %s ms  cuts %s",
                 r.get("k"), mib(r.get("measured_peak_bytes")), mib(r.get("estimated_bytes")), r.get("ratio_to_e2e"),
@@ -167,7 +175,7 @@ public class MemoryCommand implements Callable<Integer> {
         int b = 8;
         List<?> cuts = null;
         while (bad < 0 && b <= 65536) { // grow until it fails
-            Map<String, Object> r = measure(depth, chw, k, b, 1, limitBytes);
+            Map<String, Object> r = measure(depth, chw, k, b, steps, limitBytes);
             if (Boolean.TRUE.equals(r.get("oom"))) {
                 bad = b;
             } else {
@@ -178,7 +186,7 @@ public class MemoryCommand implements Callable<Integer> {
         }
         while (bad > 0 && bad - ok > Math.max(1, ok / 16)) { // bisect to about 6%
             int mid = (ok + bad) / 2;
-            Map<String, Object> r = measure(depth, chw, k, mid, 1, limitBytes);
+            Map<String, Object> r = measure(depth, chw, k, mid, steps, limitBytes);
             if (Boolean.TRUE.equals(r.get("oom"))) {
                 bad = mid;
             } else {

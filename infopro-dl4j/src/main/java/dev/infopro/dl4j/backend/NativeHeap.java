@@ -19,9 +19,14 @@ public final class NativeHeap {
     private NativeHeap() {
     }
 
-    /** glibc's malloc_trim. */
+    /** glibc's mallopt parameter M_MMAP_THRESHOLD. */
+    private static final int M_MMAP_THRESHOLD = -3;
+
+    /** glibc's malloc_trim and mallopt. */
     private interface CLib extends Library {
         int malloc_trim(long pad);
+
+        int mallopt(int param, int value);
     }
 
     private static CLib load() {
@@ -54,6 +59,23 @@ public final class NativeHeap {
             return LIBC.malloc_trim(0) != 0;
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             return false; // a libc without malloc_trim
+        }
+    }
+    /**
+     * Sets glibc's mmap threshold: blocks of at least {@code bytes} are then mapped on their own and unmapped when
+     * freed (exactly released, at the cost of page faults when touched again), smaller ones come from the arenas.
+     * Setting it switches off glibc's dynamic threshold for the rest of the process.
+     *
+     * @return whether the threshold was set (false where glibc is not available or rejected the value)
+     */
+    public static boolean setMmapThreshold(int bytes) {
+        if (LIBC == null || bytes < 0) {
+            return false;
+        }
+        try {
+            return LIBC.mallopt(M_MMAP_THRESHOLD, bytes) == 1;
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            return false;
         }
     }
 }

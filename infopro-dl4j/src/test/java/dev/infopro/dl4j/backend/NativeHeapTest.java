@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -38,5 +39,13 @@ class NativeHeapTest {
         long holes = CHUNKS / 2 * CHUNK; // 64 MiB
         assertTrue(afterFree - afterTrim > holes / 2, "trim released only " + ((afterFree - afterTrim) >> 20)
                 + " MiB of " + (holes >> 20) + " MiB of freed holes");
+    }
+    @Test
+    void mmapThresholdIsSetAndNegativeValuesRefused() {
+        assumeTrue(NativeHeap.isAvailable(), "glibc mallopt is not available on this system");
+        // the engine's two settings: glibc's initial threshold for a module's first step, then its dynamic maximum
+        assertTrue(NativeHeap.setMmapThreshold(128 << 10));
+        assertTrue(NativeHeap.setMmapThreshold(32 << 20));
+        assertFalse(NativeHeap.setMmapThreshold(-1), "a negative threshold must be refused");
     }
 }
