@@ -19,7 +19,8 @@ public final class NativeHeap {
     private NativeHeap() {
     }
 
-    /** glibc's mallopt parameter M_MMAP_THRESHOLD. */
+    /** glibc's mallopt parameters. */
+    private static final int M_TRIM_THRESHOLD = -1;
     private static final int M_MMAP_THRESHOLD = -3;
 
     /** glibc's malloc_trim and mallopt. */
@@ -64,7 +65,10 @@ public final class NativeHeap {
     /**
      * Sets glibc's mmap threshold: blocks of at least {@code bytes} are then mapped on their own and unmapped when
      * freed (exactly released, at the cost of page faults when touched again), smaller ones come from the arenas.
-     * Setting it switches off glibc's dynamic threshold for the rest of the process.
+     * Setting it switches off glibc's dynamic threshold for the rest of the process, so the trim threshold (free
+     * memory at the top of the heap that {@code free} gives back at once) is set to twice this value, as glibc's
+     * dynamic adjustment would: left at its 128 KiB default, nearly every free would shrink the heap and the next
+     * allocation would fault the pages in again.
      *
      * @return whether the threshold was set (false where glibc is not available or rejected the value)
      */
@@ -73,7 +77,8 @@ public final class NativeHeap {
             return false;
         }
         try {
-            return LIBC.mallopt(M_MMAP_THRESHOLD, bytes) == 1;
+            int trim = (int) Math.min(Integer.MAX_VALUE, 2L * bytes);
+            return LIBC.mallopt(M_MMAP_THRESHOLD, bytes) == 1 && LIBC.mallopt(M_TRIM_THRESHOLD, trim) == 1;
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             return false;
         }

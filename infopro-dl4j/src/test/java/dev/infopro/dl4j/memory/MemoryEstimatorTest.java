@@ -5,6 +5,7 @@ import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.engine.TestClassifierHead;
 import dev.infopro.dl4j.heads.AuxiliaryHead;
+import dev.infopro.dl4j.planning.CutPlanner;
 import dev.infopro.dl4j.heads.HeadContext;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.models.CutPresets;
@@ -92,10 +93,12 @@ class MemoryEstimatorTest {
     @Test
     void resnet110BalancedSplitVersusPaper() {
         ComputationGraphConfiguration conf = CifarResNet.builder().depth(110).build().configuration();
-        List<AuxiliaryHead> heads = List.of(new TestClassifierHead());
+        // InfoPro* = InfoPro (Contrast) heads: the decoder and the 1c2f projection head on every local module
+        LocalLearning method = LocalLearning.infoProContrast();
+        List<AuxiliaryHead> heads = List.of(method.getReconstructionHead(), method.getLabelHead());
         HeadContext ctx = HeadContext.builder().numClasses(10).imageChannels(3).imageHeight(32).imageWidth(32).build();
         GraphAnalysis a = new GraphAnalysis(conf);
-        List<String> valid = a.validCuts();
+        List<String> valid = CutPlanner.headCompatibleCuts(conf, new InputType[]{CIFAR}, a.validCuts(), method, ctx);
         double[][] cost = MemoryEstimator.splitCosts(conf, new InputType[]{CIFAR}, valid, heads, ctx, 128);
         for (int k = 2; k <= 4; k++) {
             int[] idx = SplitStrategy.BALANCED_MEMORY.chooseCuts(valid, cost[0], cost[1], k);
