@@ -90,7 +90,7 @@ final class Charts {
         m.addSeries("measured peak (RSS increase)", labels, column(rows, "measured_peak_bytes", 1048576.0));
         m.addSeries("ND4J counters peak", labels, column(rows, "peak_nd4j_bytes", 1048576.0));
         m.addSeries("estimate", labels, column(rows, "estimated_bytes", 1048576.0));
-        CategoryChart t = new CategoryChartBuilder().width(450).height(450).title("Step time (s)").build();
+        CategoryChart t = new CategoryChartBuilder().width(700).height(450).title("Step time (s)").build();
         t.getStyler().setLegendVisible(false);
         t.addSeries("step", labels, column(rows, "step_ms", 1000.0));
         BitmapEncoder.saveBitmap(List.of(m, t), 1, 2, png.toString(), BitmapEncoder.BitmapFormat.PNG);
