@@ -80,7 +80,8 @@ import java.util.zip.ZipOutputStream;
  * handed to module k+1 is taken right after module k's forward pass, i.e. <em>before</em> module k's parameter
  * step: all modules see activations of the same (pre-step) weights, the reference code's "simultaneous" training
  * with one optimizer step per batch (spec 5). As parameter sets are disjoint, stepping module k before module k+1
- * runs is equivalent to one step for all at the end.
+ * runs is equivalent to one step for all at the end. The native memory each module frees is handed back to the
+ * operating system before the next module runs ({@link #setReleaseNativeMemory(boolean)}).
  *
  * <p><b>Weight decay</b> is coupled L2 on every trainable parameter (including biases and batch-norm gamma/beta,
  * which DL4J's own l2 skips): wd * param is added to the mean gradient before the updater. Batch-norm running
