@@ -76,8 +76,8 @@ public final class MemoryProbe extends BaseTrainingListener {
         long p = ProcessMemory.peakRssBytes();
         stepPeaks.add(p);
         rssPeakBeforeStep = Math.max(rssPeakBeforeStep, p);
-        if (!rssPeakReset || !ProcessMemory.resetPeak()) {
-            rssPeakReset = false; // the peak then stays the process's own, which is still correct overall
+        if (rssPeakReset) { // where the kernel refuses, the peak stays the process's own: still right overall
+            rssPeakReset = ProcessMemory.resetPeak();
         }
     }
 

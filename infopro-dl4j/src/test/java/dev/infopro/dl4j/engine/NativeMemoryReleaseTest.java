@@ -20,25 +20,26 @@ class NativeMemoryReleaseTest {
         TestNets.doublePrecision();
     }
 
-    private static LocalModuleGraph local(boolean release) {
+    private static LocalModuleGraph.Builder builder() {
         ComputationGraph src = new ComputationGraph(TestNets.residualConf(new Nesterovs(0.05, 0.9)));
         src.init();
         return LocalModuleGraph.builder(src).inputTypes(TestNets.INPUT).cutAfter("act1", "bn0")
                 .method(LocalLearning.infoProSoftmax(new TestImageHead(), new TestClassifierHead()))
                 .lambdas(LambdaSchedule.linear(1.0, 0.5, 0.2, 1.0))
-                .updater(new Nesterovs(0.05, 0.9)).releaseNativeMemory(release).build();
+                .updater(new Nesterovs(0.05, 0.9));
+    }
+
+    private static LocalModuleGraph local(boolean release) {
+        return builder().releaseNativeMemory(release).build();
     }
 
     @Test
     void onByDefaultAndSettable() {
-        ComputationGraph src = new ComputationGraph(TestNets.residualConf(new Nesterovs(0.05, 0.9)));
-        src.init();
-        LocalModuleGraph g = LocalModuleGraph.builder(src).inputTypes(TestNets.INPUT).cutAfter("act1")
-                .method(LocalLearning.infoProSoftmax(new TestImageHead(), new TestClassifierHead()))
-                .lambdas(LambdaSchedule.linear(1.0, 0.5, 1.0, 0.5)).build();
+        LocalModuleGraph g = builder().build();
         assertTrue(g.isReleaseNativeMemory());
         g.setReleaseNativeMemory(false);
         assertFalse(g.isReleaseNativeMemory());
+        assertFalse(local(false).isReleaseNativeMemory());
     }
 
     @Test
