@@ -527,13 +527,28 @@ public final class LocalModuleGraph {
             data.reset();
         }
         Evaluation e = new Evaluation();
-        while (data.hasNext()) {
-            DataSet ds = data.next();
-            INDArray out = output(ds.getFeatures())[0];
-            e.eval(ds.getLabels(), out);
-            release(out, null);
+        try {
+            while (data.hasNext()) {
+                DataSet ds = data.next();
+                INDArray out = output(ds.getFeatures())[0];
+                e.eval(ds.getLabels(), out);
+                release(out, null);
+            }
+        } finally {
+            if (releaseNativeMemory) {
+                releaseWorkspaces();
+            }
         }
         return e;
+    }
+
+    // DL4J keeps every workspace of this thread allocated at its largest size, so after an evaluation the inference
+    // workspaces of all K module views would stay resident beside the training ones. Destroy them all and let the
+    // next training step size its workspaces again, with the same first-step care as at the start.
+    private void releaseWorkspaces() {
+        Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+        Arrays.fill(workspacesSized, false);
+        NativeHeap.trim();
     }
 
     /**
@@ -645,7 +660,9 @@ public final class LocalModuleGraph {
      * limits see) grows towards that of end-to-end training. With it, the engine calls {@code malloc_trim} after
      * every module, and during each module's first step (while DL4J sizes its workspaces) has glibc map large
      * blocks on their own ({@code mallopt(M_MMAP_THRESHOLD)}, process-wide; set to 32 MiB afterwards, the most
-     * glibc's dynamic threshold grows to). The cost is that the next module faults some pages in again (tens of ms
+     * glibc's dynamic threshold grows to). After {@link #evaluate} it also destroys this thread's DL4J workspaces,
+     * which would otherwise keep the inference workspaces of every module resident beside the training ones; the
+     * next training step sizes them again. The cost is that the next module faults some pages in again (tens of ms
      * per module on ResNet-110). No effect where glibc is not available ({@link NativeHeap#isAvailable()}). Not
      * saved with the model.
      */

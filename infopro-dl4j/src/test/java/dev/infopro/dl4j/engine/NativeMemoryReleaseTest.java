@@ -5,6 +5,10 @@ import dev.infopro.dl4j.config.LocalLearning;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+
+import java.util.List;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -12,7 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Releasing native memory between modules is on by default and changes nothing but memory. */
+/**
+ * Releasing native memory (between modules, and DL4J's workspaces after an evaluation) is on by default and changes
+ * nothing but memory.
+ */
 class NativeMemoryReleaseTest {
 
     @BeforeAll
@@ -46,8 +53,12 @@ class NativeMemoryReleaseTest {
     void trainingIsBitwiseTheSameWithAndWithoutRelease() {
         LocalModuleGraph on = local(true);
         LocalModuleGraph off = local(false);
-        for (int step = 0; step < 3; step++) {
+        for (int step = 0; step < 4; step++) {
             assertArrayEquals(off.fit(TestNets.batch(10 + step)), on.fit(TestNets.batch(10 + step)), 0.0);
+            if (step == 1) { // evaluation between steps releases all workspaces; training must go on unchanged
+                DataSetIterator test = new ListDataSetIterator<>(List.of(TestNets.batch(20), TestNets.batch(21)));
+                assertEquals(off.evaluate(test).accuracy(), on.evaluate(test).accuracy(), 0.0);
+            }
         }
         for (int k = 0; k < on.numModules(); k++) {
             assertEquals(off.getModules().get(k).params(), on.getModules().get(k).params());
