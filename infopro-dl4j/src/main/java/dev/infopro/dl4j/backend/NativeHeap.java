@@ -14,14 +14,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class NativeHeap {
     private static final Logger LOG = LoggerFactory.getLogger(NativeHeap.class);
+    /** glibc's mallopt parameters. */
+    private static final int M_TRIM_THRESHOLD = -1;
+    private static final int M_MMAP_THRESHOLD = -3;
     private static final CLib LIBC = load();
 
     private NativeHeap() {
     }
-
-    /** glibc's mallopt parameters. */
-    private static final int M_TRIM_THRESHOLD = -1;
-    private static final int M_MMAP_THRESHOLD = -3;
 
     /** glibc's malloc_trim and mallopt. */
     private interface CLib extends Library {

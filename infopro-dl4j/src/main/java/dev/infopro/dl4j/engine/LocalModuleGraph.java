@@ -485,7 +485,7 @@ public final class LocalModuleGraph {
                 // M2.1 rejects some graphs whose output is not an output layer (seen with a layer right after the
                 // input); such modules use feedForward, which copies every activation, from now on
                 LOG.debug("Module {} falls back to feedForward for inference: {}", k, e.getMessage());
-                Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+                destroyWorkspaces();
                 noInferenceView[k] = true;
             }
         }
@@ -536,19 +536,21 @@ public final class LocalModuleGraph {
             }
         } finally {
             if (releaseNativeMemory) {
-                releaseWorkspaces();
+                destroyWorkspaces();
             }
         }
         return e;
     }
 
     // DL4J keeps every workspace of this thread allocated at its largest size, so after an evaluation the inference
-    // workspaces of all K module views would stay resident beside the training ones. Destroy them all and let the
-    // next training step size its workspaces again, with the same first-step care as at the start.
-    private void releaseWorkspaces() {
+    // workspaces of all K module views would stay resident beside the training ones. Destroys them all (training's
+    // too), so the next training step sizes its workspaces again, with the same first-step care as at the start.
+    private void destroyWorkspaces() {
         Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
         Arrays.fill(workspacesSized, false);
-        NativeHeap.trim();
+        if (releaseNativeMemory) {
+            NativeHeap.trim();
+        }
     }
 
     /**

@@ -27,7 +27,6 @@ public final class MemoryProbe extends BaseTrainingListener {
     private long samples;
     private boolean rssPeakReset;
     private long limitBytes;
-    private long rssPeakBeforeStep;
     private final List<Long> stepPeaks = new ArrayList<>();
 
     /** A probe whose baseline is the current state (as after {@link #reset()}). */
@@ -44,7 +43,6 @@ public final class MemoryProbe extends BaseTrainingListener {
         peakWorkspace = 0;
         peakNd4j = 0;
         samples = 0;
-        rssPeakBeforeStep = -1;
         stepPeaks.clear();
         baselineNd4j = Math.max(0, arrayBytes()) + Math.max(0, workspaceBytes());
         rssPeakReset = ProcessMemory.resetPeak();
@@ -73,9 +71,7 @@ public final class MemoryProbe extends BaseTrainingListener {
      * develops from the first step (which sizes DL4J's workspaces) to the steady state. The overall peak is kept.
      */
     public void endStep() {
-        long p = ProcessMemory.peakRssBytes();
-        stepPeaks.add(p);
-        rssPeakBeforeStep = Math.max(rssPeakBeforeStep, p);
+        stepPeaks.add(ProcessMemory.peakRssBytes());
         if (rssPeakReset) { // where the kernel refuses, the peak stays the process's own: still right overall
             rssPeakReset = ProcessMemory.resetPeak();
         }
@@ -84,7 +80,7 @@ public final class MemoryProbe extends BaseTrainingListener {
     // The RSS peak since the probe was reset, over all steps.
     private long peakRss() {
         long now = ProcessMemory.peakRssBytes();
-        return now < 0 ? now : Math.max(now, rssPeakBeforeStep);
+        return now < 0 ? now : Math.max(now, stepPeaks.stream().mapToLong(Long::longValue).max().orElse(-1));
     }
 
     /** Takes one sample of the ND4J counters now (and enforces the limit, if any). */
