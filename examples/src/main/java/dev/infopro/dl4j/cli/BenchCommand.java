@@ -1,7 +1,7 @@
 package dev.infopro.dl4j.cli;
 
 import dev.infopro.dl4j.backend.OneDnnHelpers;
-import dev.infopro.dl4j.memory.MemoryBenchmark;
+import dev.infopro.dl4j.bench.MemoryBenchmark;
 import dev.infopro.dl4j.models.CifarResNet;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.dataset.DataSet;

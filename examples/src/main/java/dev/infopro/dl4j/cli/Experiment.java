@@ -3,7 +3,7 @@ package dev.infopro.dl4j.cli;
 import dev.infopro.dl4j.checkpoint.Checkpoint;
 import dev.infopro.dl4j.checkpoint.CheckpointManager;
 import dev.infopro.dl4j.config.LambdaSchedule;
-import dev.infopro.dl4j.engine.OnNonFinite;
+import dev.infopro.dl4j.config.OnNonFinite;
 import dev.infopro.dl4j.engine.TrainingDivergedException;
 import dev.infopro.dl4j.data.DatasetSplits;
 import dev.infopro.dl4j.data.Datasets;
@@ -92,7 +92,7 @@ final class Experiment {
         Nd4j.getRandom().setSeed(spec.getSeed());
         ComputationGraph graph = arch.init();
         TrainingRecipe recipe = recipe(spec);
-        LocalModuleGraph.Builder b = LocalModuleGraph.builder(graph)
+        LocalModuleGraphBuilder b = LocalModuleGraph.builder(graph)
                 .inputTypes(InputType.convolutional(train.height(), train.width(), train.channels()))
                 .method(spec.getMethod().learning())
                 .updater(new TorchSgd(schedule(spec)))

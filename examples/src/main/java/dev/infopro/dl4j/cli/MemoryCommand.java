@@ -5,8 +5,8 @@ import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.engine.ModuleOutOfMemoryException;
-import dev.infopro.dl4j.memory.ForkedJvm;
-import dev.infopro.dl4j.memory.MemoryBenchmark;
+import dev.infopro.dl4j.bench.ForkedJvm;
+import dev.infopro.dl4j.bench.MemoryBenchmark;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.models.CutPresets;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -273,7 +273,7 @@ public class MemoryCommand implements Callable<Integer> {
         List<String> preset = cutsFor(depth, k, bal);
         LocalModuleGraph[] built = new LocalModuleGraph[1];
         MemoryBenchmark.Result r = MemoryBenchmark.measure(() -> {
-            LocalModuleGraph.Builder gb = LocalModuleGraph.builder(net.configuration())
+            LocalModuleGraphBuilder gb = LocalModuleGraph.builder(net.configuration())
                     .inputTypes(InputType.convolutional(h, w, c)).updater(new Nesterovs(0.1, 0.9))
                     .releaseNativeMemory(release);
             if (k > 1) {

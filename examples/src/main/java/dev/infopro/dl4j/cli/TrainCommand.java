@@ -1,6 +1,6 @@
 package dev.infopro.dl4j.cli;
 
-import dev.infopro.dl4j.engine.OnNonFinite;
+import dev.infopro.dl4j.config.OnNonFinite;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -27,7 +27,7 @@ class RunOptionsTest {
         assertEquals(1024, c10.getBatch());
         assertEquals(0.8, c10.getLr());
         CosineWarmupSchedule s = (CosineWarmupSchedule) Experiment.schedule(c10);
-        assertEquals(0.01, s.valueAt(0, 0), 1e-12);              // spec 3: e = 1 starts the warm-up at 0.01
+        assertEquals(0.01, s.valueAt(0, 0), 1e-12);              // docs/method.md §3: e = 1 runs at 0.01
         assertEquals(0.0, s.valueAt(0, 159), 1e-12);             // and the last epoch runs at lr 0
     }
 

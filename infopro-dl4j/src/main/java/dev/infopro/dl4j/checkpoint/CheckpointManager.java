@@ -2,6 +2,7 @@ package dev.infopro.dl4j.checkpoint;
 
 import dev.infopro.dl4j.data.IteratorState;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.io.AtomicFiles;
 import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.shade.jackson.core.type.TypeReference;
@@ -10,21 +11,16 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -46,9 +42,9 @@ import java.util.zip.ZipOutputStream;
 /**
  * Writes and reads crash-safe training checkpoints in one directory.
  *
- * <p><b>Writing</b> ({@link #save}): the checkpoint is written to a hidden temporary file in the same directory,
- * flushed and fsynced ({@link FileChannel#force}), atomically renamed to {@code checkpoint-eEEEE-iIIIIII.zip}
- * (epochs completed, iterations trained), and the directory is fsynced where the OS allows it. A crash at any
+ * <p><b>Writing</b> ({@link #save}): the checkpoint is written with {@link AtomicFiles} (a hidden temporary file in
+ * the same directory, flushed and fsynced, atomically renamed to {@code checkpoint-eEEEE-iIIIIII.zip} (epochs
+ * completed, iterations trained), and the directory fsynced where the OS allows it). A crash at any
  * moment leaves either the complete new file or none; a leftover temporary file is ignored by readers and deleted
  * by the next {@link #save}. Afterwards only the newest {@code keepLast} checkpoint files of this naming scheme are
  * kept; no other file in the directory is ever deleted or overwritten.
@@ -167,33 +163,19 @@ public final class CheckpointManager {
         manifest.put("sha256", sums);
         entries.put(ENTRY_MANIFEST, JSON.writeValueAsBytes(manifest));
 
-        Path tmp = Files.createTempFile(dir, "." + name + ".", ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                OutputStream os = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
-                ZipOutputStream zip = new ZipOutputStream(os);
-                zip.setLevel(Deflater.BEST_SPEED);
-                for (Map.Entry<String, byte[]> e : entries.entrySet()) {
-                    zip.putNextEntry(new ZipEntry(e.getKey()));
-                    zip.write(e.getValue());
-                    zip.closeEntry();
-                }
-                zip.finish();
-                os.flush();
-                ch.force(true); // data and metadata on disk before the rename makes the file visible
+        AtomicFiles.write(target, out -> {
+            ZipOutputStream zip = new ZipOutputStream(out);
+            zip.setLevel(Deflater.BEST_SPEED);
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                zip.putNextEntry(new ZipEntry(e.getKey()));
+                zip.write(e.getValue());
+                zip.closeEntry();
             }
+            zip.finish();
+        }, (tmp, file) -> {
             beforeRename.accept(tmp);
-            moveAsideIfPresent(target);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("The file system of " + dir + " cannot rename atomically, so checkpoints would"
-                        + " not survive a crash; use a local directory", e);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        fsyncDirectory();
+            moveAsideIfPresent(file);
+        });
         prune();
         return target;
     }
@@ -217,15 +199,6 @@ public final class CheckpointManager {
         }
         throw new IllegalStateException("A valid checkpoint " + target + " for the same epoch and iteration already"
                 + " exists; refusing to overwrite it. Resume from it, or use another checkpoint directory");
-    }
-
-    // Makes the rename itself durable; not every OS or file system allows opening a directory.
-    private void fsyncDirectory() {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            LOG.debug("Cannot fsync directory {}: {}", dir, e.toString());
-        }
     }
 
     private void prune() throws IOException {

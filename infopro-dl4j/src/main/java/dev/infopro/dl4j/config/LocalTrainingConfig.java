@@ -18,9 +18,11 @@ import java.io.Serializable;
 import java.util.List;
 
 /**
- * Everything that defines a local-learning run besides the network itself: the resolved cut vertices, the method
- * and its heads, the lambda schedule, the input normalisation, the updater and the coupled weight decay.
- * Immutable; {@link #toJson()} / {@link #fromJson(String)} round-trip it.
+ * Every setting that changes local training, besides the network itself: the resolved cut vertices, the method
+ * and its heads, the lambda schedule, the input normalisation, the updater, the coupled weight decay, and the
+ * policies for non-finite losses and for native memory. It is saved with the model, so a loaded model trains on
+ * exactly as before. Immutable; {@link #toJson()} / {@link #fromJson(String)} round-trip it, and the builder
+ * validates every value in one place.
  */
 @Value
 @Builder(toBuilder = true)
@@ -44,6 +46,53 @@ public class LocalTrainingConfig implements Serializable {
     InputType[] inputTypes;
     /** Number of classes (size of the one-hot labels). */
     int numClasses;
+    /** What a NaN or infinite loss or gradient does; {@link OnNonFinite#STOP} when not set. */
+    OnNonFinite onNonFinite;
+    /**
+     * Whether freed native memory is handed back to the operating system after each module (see
+     * {@code LocalModuleGraph#setReleaseNativeMemory}); true when not set (files saved before it existed).
+     */
+    Boolean releaseNativeMemory;
+
+    /** The non-finite policy, {@link OnNonFinite#STOP} by default. */
+    public OnNonFinite getOnNonFinite() {
+        return onNonFinite == null ? OnNonFinite.STOP : onNonFinite;
+    }
+
+    /** Whether freed native memory is handed back to the OS after each module; true by default. */
+    public boolean isReleaseNativeMemory() {
+        return releaseNativeMemory == null || releaseNativeMemory;
+    }
+
+    /** Builder whose {@link #build()} checks every value. */
+    public static class LocalTrainingConfigBuilder {
+        /**
+         * Validates and builds.
+         *
+         * @throws IllegalArgumentException for a negative or non-finite weight decay or a missing policy
+         */
+        public LocalTrainingConfig build() {
+            if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+                throw new IllegalArgumentException("weightDecay must be finite and >= 0, got " + weightDecay);
+            }
+            return new LocalTrainingConfig(cuts, method, lambdas, normalization, updater, weightDecay, inputTypes,
+                    numClasses, onNonFinite == null ? OnNonFinite.STOP : onNonFinite,
+                    releaseNativeMemory == null || releaseNativeMemory);
+        }
+
+        /**
+         * What to do on a NaN or infinite loss or gradient.
+         *
+         * @throws IllegalArgumentException when {@code policy} is null
+         */
+        public LocalTrainingConfigBuilder onNonFinite(OnNonFinite policy) {
+            if (policy == null) {
+                throw new IllegalArgumentException("onNonFinite must not be null: use OnNonFinite.STOP or SKIP_BATCH");
+            }
+            this.onNonFinite = policy;
+            return this;
+        }
+    }
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .setVisibility(PropertyAccessor.ALL, JsonAutoDetect.Visibility.NONE)

@@ -13,7 +13,7 @@ import lombok.extern.slf4j.Slf4j;
 
 /**
  * Parses the dataset specs of the command line, {@code NAME[:DIR]}, and loads the splits with the dataset's standard
- * normalisation and augmentation (InfoPro spec section 3):
+ * normalisation and augmentation (docs/method.md §3):
  * <ul>
  *   <li>{@code fashion-mnist[:DIR]}: IDX files; without DIR, the embedded subset (first 6,000 train / 1,000 test
  *       images) shipped as a classpath resource of the examples jar. Normalisation mean 0.28604060411453247,

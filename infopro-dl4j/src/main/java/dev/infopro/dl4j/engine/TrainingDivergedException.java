@@ -1,5 +1,7 @@
 package dev.infopro.dl4j.engine;
 
+import dev.infopro.dl4j.config.OnNonFinite;
+
 /**
  * Thrown by {@link LocalModuleGraph} training when a module's loss or gradient is NaN or infinite and the policy is
  * {@link OnNonFinite#STOP}. The model is left as it was before the offending batch (no module was updated).

@@ -5,6 +5,6 @@
  * plain {@code ComputationGraph}. {@link dev.infopro.dl4j.engine.LocalTrainingListener} reports per-module losses.
  * A NaN or infinite loss or gradient in any module stops training with a
  * {@link dev.infopro.dl4j.engine.TrainingDivergedException} or skips the batch, see
- * {@link dev.infopro.dl4j.engine.OnNonFinite}; either way no module is updated with that batch.
+ * {@link dev.infopro.dl4j.config.OnNonFinite}; either way no module is updated with that batch.
  */
 package dev.infopro.dl4j.engine;

@@ -1,7 +1,5 @@
 /**
- * Import of weights trained or initialised elsewhere. {@link dev.infopro.dl4j.io.TorchWeightImport} maps PyTorch
- * {@code state_dict} tensors (e.g. saved as {@code .npy} files) onto the parameters of a DL4J
- * {@link org.deeplearning4j.nn.graph.ComputationGraph} or of the modules of a
- * {@link dev.infopro.dl4j.engine.LocalModuleGraph}, converting names and layouts.
+ * File primitives the library's writers share: {@link dev.infopro.dl4j.io.AtomicFiles} writes a file so that a
+ * crash leaves either the complete new file or the old one. Depends on nothing else in the library.
  */
 package dev.infopro.dl4j.io;

@@ -27,7 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The CIFAR ResNets of the InfoPro reference (spec 2.1), as DL4J {@link ComputationGraphConfiguration}s.
+ * The CIFAR ResNets of the InfoPro reference (docs/method.md §2.1), as DL4J {@link ComputationGraphConfiguration}s.
  *
  * <p>Depth 6n+2 (8, 14, 20, 32, 44, 56, 110, ...): a stem conv3x3(16) + BN + ReLU, three stages of n BasicBlocks
  * with 16, 32 and 64 channels (first block of stages 2 and 3 has stride 2 and a conv1x1 + BN projection shortcut),
@@ -38,7 +38,7 @@ import java.util.List;
  *
  * <p>Vertex names make cuts readable: {@code stem} is the stem's output, {@code s<stage>b<block>} the output
  * (after the final ReLU) of block {@code block} (0-based) of stage {@code stage} (1-based), e.g. {@code s1b0} ..
- * {@code s3b17} for ResNet-110. The spec's "L2.1" is {@code s2b1}. Inner vertices are named
+ * {@code s3b17} for ResNet-110. The "L2.1" of docs/method.md §2.2 is {@code s2b1}. Inner vertices are named
  * {@code s2b1_conv1}, {@code s2b1_bn1}, ..., {@code s2b1_add}; the classifier is {@code gap} then {@code fc}.
  */
 @Value

@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Where the reference cuts the CIFAR ResNets into K local modules (spec 2.2, {@code configs.py}), as the names of
- * the vertices after which each cut is made ({@link CifarResNet} naming: {@code stem}, {@code s<stage>b<block>}).
+ * Where the reference cuts the CIFAR ResNets into K local modules (docs/method.md §2.2, {@code configs.py}), as the
+ * names of the vertices after which each cut is made ({@link CifarResNet} naming: {@code stem},
+ * {@code s<stage>b<block>}).
  *
  * <p>The paper's tables exist for ResNet-32 and ResNet-110 (K = 2, 3, 4, 8, 16) and for the memory-balanced
  * InfoPro* split of ResNet-110 (K = 2, 3, 4; CIFAR-10 and STL-10). Other depths and K are split evenly by block

@@ -8,7 +8,7 @@ import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
- * The InfoPro per-epoch cosine learning-rate schedule with linear warm-up (spec section 3, {@code --cos_lr}).
+ * The InfoPro per-epoch cosine learning-rate schedule with linear warm-up (docs/method.md §3, {@code --cos_lr}).
  *
  * <p>With the 1-based epoch {@code e}, {@code E} total epochs and {@code W} warm-up epochs:
  * <pre>
@@ -18,7 +18,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * The paper uses {@code W = 10} and {@code warmupStartLr = 0.01}; {@code W = 0} gives the plain cosine.
  *
  * <p><b>Epoch numbering.</b> This is an epoch schedule: {@link #valueAt} ignores the iteration. DL4J counts epochs
- * from 0 while the spec's {@code e} starts at 1, so {@code e = epoch + 1}: DL4J epoch 0 runs at lr = 0.01 and the
+ * from 0 while the formula's {@code e} starts at 1, so {@code e = epoch + 1}: DL4J epoch 0 runs at lr = 0.01 and the
  * last epoch ({@code E - 1}) at lr = 0, as in the reference code. Epochs beyond the schedule are held at
  * {@code e = E} (lr 0) rather than letting the cosine rise again.
  */
@@ -68,7 +68,7 @@ public class CosineWarmupSchedule implements ISchedule {
     }
 
     /**
-     * Learning rate of the 1-based epoch {@code e} of the spec's formula.
+     * Learning rate of the 1-based epoch {@code e} of the formula above.
      *
      * @param e 1-based epoch; values above E are held at E
      * @return the learning rate
@@ -85,7 +85,7 @@ public class CosineWarmupSchedule implements ISchedule {
         return cosine;
     }
 
-    /** @param epoch DL4J's 0-based epoch; the spec's e is {@code epoch + 1} */
+    /** @param epoch DL4J's 0-based epoch; the formula's e is {@code epoch + 1} */
     @Override
     public double valueAt(int iteration, int epoch) {
         return lrAtEpoch1Based(epoch + 1);

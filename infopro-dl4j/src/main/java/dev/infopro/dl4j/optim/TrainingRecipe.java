@@ -13,7 +13,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 /**
- * Immutable training hyper-parameters of one InfoPro run (spec section 3): PyTorch SGD with momentum, Nesterov and
+ * Immutable training hyper-parameters of one InfoPro run (docs/method.md §3): PyTorch SGD with momentum, Nesterov and
  * coupled weight decay on every parameter, a per-epoch cosine schedule with warm-up, batch sizes and epochs.
  *
  * <p>Presets reproduce the paper ({@link #paperCifar10()}, {@link #paperSvhn()}, {@link #paperStl10()}, or

@@ -1,5 +1,5 @@
 /**
- * Optimisation pieces that reproduce the InfoPro training recipe (spec section 3) bit-for-bit in DL4J.
+ * Optimisation pieces that reproduce the InfoPro training recipe (docs/method.md §3) bit-for-bit in DL4J.
  *
  * <ul>
  *   <li>{@link dev.infopro.dl4j.optim.TorchSgd}: PyTorch's {@code torch.optim.SGD} update rule (momentum buffer not

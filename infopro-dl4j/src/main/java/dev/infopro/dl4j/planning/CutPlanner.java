@@ -4,7 +4,7 @@ import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.heads.AuxiliaryHead;
 import dev.infopro.dl4j.heads.HeadContext;
-import dev.infopro.dl4j.memory.MemoryEstimator;
+import dev.infopro.dl4j.planning.MemoryEstimator;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;

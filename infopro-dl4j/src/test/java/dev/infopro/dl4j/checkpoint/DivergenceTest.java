@@ -2,7 +2,7 @@ package dev.infopro.dl4j.checkpoint;
 
 import dev.infopro.dl4j.data.ImageDataSetIterator;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
-import dev.infopro.dl4j.engine.OnNonFinite;
+import dev.infopro.dl4j.config.OnNonFinite;
 import dev.infopro.dl4j.engine.TrainingDivergedException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

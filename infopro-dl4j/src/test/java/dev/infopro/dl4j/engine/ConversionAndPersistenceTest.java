@@ -66,7 +66,7 @@ class ConversionAndPersistenceTest {
             data.add(TestNets.batch(10 + i));
         }
         List<double[]> seen = new ArrayList<>();
-        local.addLocalListener((epoch, iteration, scores) -> seen.add(scores));
+        local.addLocalListener((model, epoch, iteration, scores) -> seen.add(scores));
         local.fit(new ListDataSetIterator<>(data, 1), 2);
         assertEquals(6, seen.size());
         assertEquals(6, local.getIterationCount());

@@ -30,7 +30,7 @@ class CutValidationTest {
         graph.init();
     }
 
-    private static LocalModuleGraph.Builder builder() {
+    private static LocalModuleGraphBuilder builder() {
         return LocalModuleGraph.builder(graph).inputTypes(TestNets.INPUT).method(GREEDY);
     }
 

@@ -20,7 +20,7 @@ class HeadCompatibleCutsTest {
     private static final CifarResNet NET = CifarResNet.builder().depth(8).channels(1).height(8).width(8).build();
 
     private static LocalModuleGraph split(int k, SplitStrategy strategy, LocalLearning method) {
-        LocalModuleGraph.Builder b = LocalModuleGraph.builder(NET.configuration())
+        LocalModuleGraphBuilder b = LocalModuleGraph.builder(NET.configuration())
                 .inputTypes(InputType.convolutional(8, 8, 1)).modules(k, strategy).method(method);
         if (method.usesLambdas() && method.getKind() != LocalLearning.Kind.GREEDY) {
             b.lambdas(dev.infopro.dl4j.config.LambdaSchedule.linear(5, 1, 5, 1));

@@ -71,13 +71,15 @@ class ListenersTest {
         List<double[]> scores = new ArrayList<>();
         local.addLocalListener(new LocalTrainingListener() {
             @Override
-            public void onIteration(int epoch, int iteration, double[] moduleScores) {
+            public void onIteration(LocalModuleGraph model, int epoch, int iteration, double[] moduleScores) {
+                assertTrue(model == local, "the listener gets the model that trains");
                 events.add("it" + epoch + "/" + iteration);
                 scores.add(moduleScores);
             }
 
             @Override
-            public void onEpochEnd(int epoch, double[] lastModuleScores) {
+            public void onEpochEnd(LocalModuleGraph model, int epoch, double[] lastModuleScores) {
+                assertTrue(model == local, "the listener gets the model that trains");
                 events.add("end" + epoch);
             }
         });

@@ -27,7 +27,7 @@ class NativeMemoryReleaseTest {
         TestNets.doublePrecision();
     }
 
-    private static LocalModuleGraph.Builder builder() {
+    private static LocalModuleGraphBuilder builder() {
         ComputationGraph src = new ComputationGraph(TestNets.residualConf(new Nesterovs(0.05, 0.9)));
         src.init();
         return LocalModuleGraph.builder(src).inputTypes(TestNets.INPUT).cutAfter("act1", "bn0")

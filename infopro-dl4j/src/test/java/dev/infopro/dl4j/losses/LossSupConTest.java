@@ -40,7 +40,7 @@ class LossSupConTest {
         return y;
     }
 
-    /** Plain loops over the definition (spec 2.5), no row-max shift: per-anchor l_i. */
+    /** Plain loops over the definition (docs/method.md §2.5), no row-max shift: per-anchor l_i. */
     static double[] supConLoop(double[][] a, int[] cls, double tau) {
         int n = a.length, d = a[0].length;
         double[][] z = new double[n][d];

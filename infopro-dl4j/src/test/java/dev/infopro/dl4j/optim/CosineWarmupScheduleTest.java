@@ -14,11 +14,11 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
 class CosineWarmupScheduleTest {
 
     private static final int[] EPOCHS = {1, 2, 5, 10, 11, 80, 120, 160};
-    /** Spec section 3 table, rounded to 3 decimals there. */
+    /** The table of docs/method.md §3, rounded to 3 decimals there. */
     private static final double[] TABLE_08 = {0.01, 0.089, 0.325, 0.714, 0.791, 0.400, 0.117, 0.0};
     private static final double[] TABLE_01 = {0.01, 0.019, 0.046, 0.090, 0.099, 0.050, 0.015, 0.0};
 
-    /** The spec's formula, written out independently of the class under test. */
+    /** The formula of docs/method.md §3, written out independently of the class under test. */
     private static double specLr(double lr0, int e) {
         if (e <= 10) {
             return 0.5 * lr0 * (1 + Math.cos(Math.PI * e / 160)) * (e - 1) / 10 + 0.01 * (11 - e) / 10;

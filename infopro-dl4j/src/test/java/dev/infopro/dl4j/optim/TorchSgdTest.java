@@ -35,7 +35,7 @@ class TorchSgdTest {
         return Nd4j.createFromArray(v).reshape(1, v.length);
     }
 
-    /** Spec 3 "Exact PyTorch SGD step" over 3 steps with a changing lr, against a plain double loop. */
+    /** The exact PyTorch SGD step (docs/method.md §3) over 3 steps with a changing lr, against a plain double loop. */
     @Test
     void fullStepWithCoupledWeightDecayMatchesHandLoop() {
         double wd = 1e-4;

@@ -4,7 +4,7 @@ import dev.infopro.dl4j.backend.OneDnnHelpers;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
-import dev.infopro.dl4j.io.TorchWeightImport;
+import dev.infopro.dl4j.interop.TorchWeightImport;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.optim.TorchSgd;
 import org.deeplearning4j.nn.api.Model;

@@ -1,9 +1,8 @@
-package dev.infopro.dl4j.memory;
+package dev.infopro.dl4j.bench;
 
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
-import dev.infopro.dl4j.engine.TestClassifierHead;
 import dev.infopro.dl4j.models.CifarResNet;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -14,8 +13,9 @@ import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 /**
- * Child JVM of {@link ForkedMemoryTest}: args depth, size (HxW), batch, K, steps [, limit bytes]. Trains a float CIFAR ResNet split
- * into K modules (greedy, test classifier head; K = 1 end to end) and prints the figures as one JSON line.
+ * Child JVM of {@link ForkedMemoryTest} and {@link OutOfMemoryTest}: args depth, size (HxW), batch, K, steps
+ * [, limit bytes]. Trains a float CIFAR ResNet split into K modules (greedy, the Greedy SL head 0c1f: global average
+ * pooling and one softmax layer; K = 1 end to end) and prints the figures as one JSON line.
  */
 public final class MemoryChildMain {
     public static void main(String[] args) throws Exception {
@@ -34,11 +34,11 @@ public final class MemoryChildMain {
         }
         DataSet ds = new DataSet(x, y);
         MemoryBenchmark.Result r = MemoryBenchmark.measure(() -> {
-            LocalModuleGraph.Builder b = LocalModuleGraph.builder(net.configuration())
+            LocalModuleGraphBuilder b = LocalModuleGraph.builder(net.configuration())
                     .inputTypes(InputType.convolutional(size, size, 3)).updater(new Sgd(0.01));
             if (k > 1) {
                 b.modules(k, SplitStrategy.BALANCED_MEMORY).memoryBatchSize(batch)
-                        .method(LocalLearning.greedy(new TestClassifierHead()));
+                        .method(LocalLearning.greedy());
             }
             return b.build();
         }, ds, steps, limit);

@@ -1,6 +1,10 @@
-package dev.infopro.dl4j.memory;
+package dev.infopro.dl4j.bench;
 
 import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.planning.MemoryEstimate;
+import dev.infopro.dl4j.planning.MemoryEstimator;
+import dev.infopro.dl4j.memory.MemoryFigures;
+import dev.infopro.dl4j.memory.MemoryProbe;
 import lombok.Value;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -82,7 +86,7 @@ public final class MemoryBenchmark {
         }
         MemoryFigures f = probe.figures();
         int batchSize = (int) batch.getFeatures().size(0);
-        MemoryEstimate est = MemoryEstimator.local(g, batchSize);
+        MemoryEstimate est = MemoryEstimator.local(g.getPlan(), batchSize);
         double[] timed = steps > 1 ? Arrays.copyOfRange(ms, 1, steps) : ms;
         return new Result(g.numModules(), batchSize, f, est, median(timed));
     }

@@ -1,4 +1,4 @@
-package dev.infopro.dl4j.memory;
+package dev.infopro.dl4j.bench;
 
 import org.junit.jupiter.api.Test;
 import org.nd4j.shade.jackson.databind.JsonNode;

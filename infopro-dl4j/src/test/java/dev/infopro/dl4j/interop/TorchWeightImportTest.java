@@ -1,4 +1,4 @@
-package dev.infopro.dl4j.io;
+package dev.infopro.dl4j.interop;
 
 import dev.infopro.dl4j.models.CifarResNet;
 import org.deeplearning4j.nn.graph.ComputationGraph;

@@ -1,4 +1,4 @@
-package dev.infopro.dl4j.memory;
+package dev.infopro.dl4j.planning;
 
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.SplitStrategy;
@@ -38,14 +38,14 @@ class MemoryEstimatorTest {
     void localEstimateOfOneModuleIsTheEndToEndEstimateAndFourModulesNeedLess() {
         ComputationGraphConfiguration conf = CifarResNet.builder().depth(14).build().configuration();
         MemoryEstimate e2e = MemoryEstimator.endToEnd(conf, new InputType[]{CIFAR}, 64);
-        MemoryEstimate one = MemoryEstimator.local(LocalModuleGraph.builder(conf).inputTypes(CIFAR).build(), 64);
+        MemoryEstimate one = MemoryEstimator.local(LocalModuleGraph.builder(conf).inputTypes(CIFAR).build().getPlan(), 64);
         assertEquals(e2e.totalBytes(), one.totalBytes());
         // stage 1 alone: 64 x 16 x 32 x 32 floats = 4 MiB per activation, dozens of them
         assertTrue(e2e.peakVariableBytes() > 100L << 20, "E2E variable " + e2e.peakVariableBytes());
         LocalModuleGraph k4 = LocalModuleGraph.builder(conf).inputTypes(CIFAR)
                 .cutAfter(CutPresets.cuts(14, 4, false, false).toArray(new String[0]))
                 .method(LocalLearning.greedy(new TestClassifierHead())).build();
-        MemoryEstimate local = MemoryEstimator.local(k4, 64);
+        MemoryEstimate local = MemoryEstimator.local(k4.getPlan(), 64);
         assertEquals(4, local.getPerModuleVariableBytes().length);
         assertTrue(local.totalBytes() < 0.6 * e2e.totalBytes(), local.totalBytes() + " vs " + e2e.totalBytes());
         // parameters are all kept: the heads add a little, nothing is lost

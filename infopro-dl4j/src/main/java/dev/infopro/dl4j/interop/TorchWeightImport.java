@@ -1,4 +1,4 @@
-package dev.infopro.dl4j.io;
+package dev.infopro.dl4j.interop;
 
 import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.models.CifarResNet;

@@ -1,4 +1,4 @@
-package dev.infopro.dl4j.memory;
+package dev.infopro.dl4j.planning;
 
 import lombok.Value;
 

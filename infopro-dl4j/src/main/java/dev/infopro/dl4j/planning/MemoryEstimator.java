@@ -1,11 +1,7 @@
-package dev.infopro.dl4j.memory;
+package dev.infopro.dl4j.planning;
 
-import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.heads.AuxiliaryHead;
 import dev.infopro.dl4j.heads.HeadContext;
-import dev.infopro.dl4j.planning.GraphAnalysis;
-import dev.infopro.dl4j.planning.GraphSplitter;
-import dev.infopro.dl4j.planning.ModuleSpec;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -16,7 +12,6 @@ import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.conf.memory.MemoryType;
 import org.deeplearning4j.nn.conf.memory.MemoryUseMode;
 import org.deeplearning4j.nn.conf.memory.NetworkMemoryReport;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 
 import java.util.ArrayList;
@@ -111,17 +106,16 @@ public final class MemoryEstimator {
         return new MemoryEstimate(batchSize, fixedBytes(r, dt), new long[]{variableBytes(r, batchSize, dt)});
     }
 
-    /** Local training memory of the modules of {@code graph} (K = 1 gives the end-to-end estimate). */
-    public static MemoryEstimate local(LocalModuleGraph graph, int batchSize) {
+    /** Local training memory of the modules of a plan (K = 1 gives the end-to-end estimate). */
+    public static MemoryEstimate local(TrainingPlan plan, int batchSize) {
         checkBatch(batchSize);
-        InputType[] netTypes = graph.getConfig().getInputTypes();
-        Map<String, InputType> types = GraphSplitter.activationTypes(graph.getNetworkConfiguration(), netTypes);
-        List<ComputationGraph> modules = graph.getModules();
-        List<ModuleSpec> specs = graph.getModuleSpecs();
+        InputType[] netTypes = plan.getConfig().getInputTypes();
+        Map<String, InputType> types = GraphSplitter.activationTypes(plan.networkConfiguration(), netTypes);
+        List<ModuleSpec> specs = plan.moduleSpecs();
         long fixed = 0;
-        long[] variable = new long[modules.size()];
-        for (int k = 0; k < modules.size(); k++) {
-            ComputationGraphConfiguration mc = modules.get(k).getConfiguration();
+        long[] variable = new long[specs.size()];
+        for (int k = 0; k < specs.size(); k++) {
+            ComputationGraphConfiguration mc = plan.getModules().get(k).configuration();
             InputType[] in = k == 0 ? netTypes : new InputType[]{types.get(specs.get(k - 1).getCutVertex())};
             NetworkMemoryReport r = report(mc, in);
             DataType dt = mc.getDataType();

@@ -1,0 +1,97 @@
+package dev.infopro.dl4j.engine;
+
+import dev.infopro.dl4j.backend.NativeHeap;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Inference and evaluation of a local model: the backbone only (no heads), in test mode, module by module, each
+ * intermediate h_k freed as soon as the next module has consumed it.
+ */
+final class LocalInference {
+    private final List<ModuleTrainer> trainers;
+    private final BooleanSupplier releaseNativeMemory;
+
+    /**
+     * @param trainers            the modules in order
+     * @param releaseNativeMemory the current native-memory policy: whether to destroy the workspaces after an
+     *                            evaluation and hand freed memory back to the OS
+     */
+    LocalInference(List<ModuleTrainer> trainers, BooleanSupplier releaseNativeMemory) {
+        this.trainers = trainers;
+        this.releaseNativeMemory = releaseNativeMemory;
+    }
+
+    /** The network outputs, as the original graph's {@code output(false, inputs)} would return them. */
+    INDArray[] output(INDArray... inputs) {
+        INDArray[] in = inputs;
+        for (int k = 0; k < trainers.size() - 1; k++) {
+            INDArray h = moduleOutput(k, in)[0];
+            if (k > 0) {
+                release(in[0], h);
+            }
+            in = new INDArray[]{h};
+        }
+        INDArray[] out = trainers.get(trainers.size() - 1).output(in);
+        if (trainers.size() > 1) {
+            release(in[0], out[0]);
+        }
+        return out;
+    }
+
+    private INDArray[] moduleOutput(int k, INDArray[] in) {
+        try {
+            return trainers.get(k).output(in);
+        } catch (GraphModuleTrainer.InferenceViewRejectedException e) {
+            destroyWorkspaces(); // the rejected call may have left workspaces open; the module now uses feedForward
+            return trainers.get(k).output(in);
+        }
+    }
+
+    /** Classification accuracy etc. of the first network output on {@code data}. */
+    Evaluation evaluate(DataSetIterator data) {
+        if (data.resetSupported()) {
+            data.reset();
+        }
+        Evaluation e = new Evaluation();
+        try {
+            while (data.hasNext()) {
+                DataSet ds = data.next();
+                INDArray out = output(ds.getFeatures())[0];
+                e.eval(ds.getLabels(), out);
+                release(out, null);
+            }
+        } finally {
+            if (releaseNativeMemory.getAsBoolean()) {
+                destroyWorkspaces();
+            }
+        }
+        return e;
+    }
+
+    // DL4J keeps every workspace of this thread allocated at its largest size, so after an evaluation the inference
+    // workspaces of all K module views would stay resident beside the training ones. Destroys them all (training's
+    // too), so the next training step sizes its workspaces again, with the same first-step care as at the start.
+    private void destroyWorkspaces() {
+        Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+        for (ModuleTrainer t : trainers) {
+            t.resetWorkspaceSizing();
+        }
+        if (releaseNativeMemory.getAsBoolean()) {
+            NativeHeap.trim();
+        }
+    }
+
+    /** Frees {@code a} now unless it is {@code keep} or cannot be closed (a view, or workspace memory). */
+    private static void release(INDArray a, INDArray keep) {
+        if (a != null && a != keep && !a.wasClosed() && a.closeable()) {
+            a.close();
+        }
+    }
+}

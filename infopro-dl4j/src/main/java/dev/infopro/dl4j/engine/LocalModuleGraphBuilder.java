@@ -1,0 +1,130 @@
+package dev.infopro.dl4j.engine;
+
+import dev.infopro.dl4j.config.InputNormalization;
+import dev.infopro.dl4j.config.LambdaSchedule;
+import dev.infopro.dl4j.config.LocalLearning;
+import dev.infopro.dl4j.config.LocalTrainingConfig;
+import dev.infopro.dl4j.config.OnNonFinite;
+import dev.infopro.dl4j.config.SplitStrategy;
+import dev.infopro.dl4j.planning.CutRequest;
+import dev.infopro.dl4j.planning.Planner;
+import dev.infopro.dl4j.planning.TrainingPlan;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Builds a {@link LocalModuleGraph} ({@link LocalModuleGraph#builder}): it collects the settings and hands them to
+ * {@link Planner}, where they are checked. {@link LocalModuleGraph}'s class documentation explains each setting.
+ */
+public final class LocalModuleGraphBuilder {
+    private final ComputationGraph source;
+    private final LocalTrainingConfig.LocalTrainingConfigBuilder settings = LocalTrainingConfig.builder();
+    private List<String> cuts;
+    private CutRequest modules;
+    private int memoryBatchSize = 128;
+
+    LocalModuleGraphBuilder(ComputationGraph source) {
+        this.source = source;
+    }
+
+    /** Cuts after the named vertices (each must separate the graph). */
+    public LocalModuleGraphBuilder cutAfter(String... vertices) {
+        this.cuts = new ArrayList<>(Arrays.asList(vertices));
+        return this;
+    }
+
+    /** Chooses K-1 cuts with {@code strategy} instead of naming them. */
+    public LocalModuleGraphBuilder modules(int k, SplitStrategy strategy) {
+        this.modules = CutRequest.modules(k, strategy);
+        return this;
+    }
+
+    /**
+     * Mini-batch size for which a memory-aware split strategy ({@link SplitStrategy#BALANCED_MEMORY}) estimates
+     * module memory; default 128. Activation memory grows linearly with it, so the choice rarely depends on it.
+     */
+    public LocalModuleGraphBuilder memoryBatchSize(int batchSize) {
+        this.memoryBatchSize = batchSize;
+        return this;
+    }
+
+    /** The training method and its heads. */
+    public LocalModuleGraphBuilder method(LocalLearning method) {
+        settings.method(method);
+        return this;
+    }
+
+    /** Lambdas of the local modules (InfoPro methods). */
+    public LocalModuleGraphBuilder lambdas(LambdaSchedule lambdas) {
+        settings.lambdas(lambdas);
+        return this;
+    }
+
+    /** Per-channel normalisation of the input: the reconstruction target is x * std + mean. */
+    public LocalModuleGraphBuilder inputNormalization(double[] mean, double[] std) {
+        settings.normalization(InputNormalization.of(mean, std));
+        return this;
+    }
+
+    /** The network's input types (required: DL4J configurations do not store them). */
+    public LocalModuleGraphBuilder inputTypes(InputType... types) {
+        settings.inputTypes(types.clone());
+        return this;
+    }
+
+    /** Number of classes; by default the nOut of the network's first output layer. */
+    public LocalModuleGraphBuilder numClasses(int n) {
+        settings.numClasses(n);
+        return this;
+    }
+
+    /** Updater for every layer and head; by default the network's per-layer updaters are kept. */
+    public LocalModuleGraphBuilder updater(IUpdater updater) {
+        settings.updater(updater);
+        return this;
+    }
+
+    /** Coupled L2 weight decay on every trainable parameter, including biases and batch-norm gamma/beta. */
+    public LocalModuleGraphBuilder weightDecay(double wd) {
+        settings.weightDecay(wd);
+        return this;
+    }
+
+    /** What to do on a NaN or infinite loss or gradient (default STOP); see {@link OnNonFinite}. */
+    public LocalModuleGraphBuilder onNonFinite(OnNonFinite policy) {
+        settings.onNonFinite(policy);
+        return this;
+    }
+
+    /**
+     * Whether to hand freed native memory back to the OS after each module (default true); see
+     * {@link LocalModuleGraph#setReleaseNativeMemory(boolean)}.
+     */
+    public LocalModuleGraphBuilder releaseNativeMemory(boolean release) {
+        settings.releaseNativeMemory(release);
+        return this;
+    }
+
+    /**
+     * Plans the split ({@link Planner}) and builds the modules, copying the network's weights into them.
+     *
+     * @throws IllegalArgumentException for invalid cuts, missing input types or lambdas, or inconsistent settings
+     */
+    public LocalModuleGraph build() {
+        if (cuts != null && modules != null) {
+            throw new IllegalArgumentException("Use either cutAfter(...) or modules(K, strategy), not both");
+        }
+        CutRequest request = cuts != null ? CutRequest.after(cuts) : modules != null ? modules : CutRequest.none();
+        TrainingPlan plan = Planner.plan(source.getConfiguration(), request, settings.build(), memoryBatchSize);
+        List<ComputationGraph> graphs = new ArrayList<>();
+        for (TrainingPlan.Module m : plan.getModules()) {
+            graphs.add(GraphModuleTrainer.buildGraph(m, source));
+        }
+        return new LocalModuleGraph(plan, graphs, 0, 0);
+    }
+}
