@@ -57,11 +57,11 @@ class ArchitectureTest {
             uses("data", "io"),
             uses("config", "heads", "data"),
             uses("memory", "backend"),
-            uses("models", "init", "layers"),
+            uses("models", "init", "layers", "backend"),
             // splitting a network into modules, then training them
             uses("planning", "config", "heads", "data", "init", "layers", "losses"),
             uses("engine", "planning", "config", "heads", "data", "backend", "init", "io", "memory", "layers",
-                    "losses"),
+                    "losses", "optim"),
             // around the engine
             uses("checkpoint", "engine", "config", "data", "io"),
             uses("interop", "engine", "models", "planning", "config"),

@@ -10,7 +10,10 @@ import dev.infopro.dl4j.data.Datasets;
 import dev.infopro.dl4j.data.ImageDataSetIterator;
 import dev.infopro.dl4j.data.ImageDataset;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
-import dev.infopro.dl4j.memory.ProcessMemory;
+import dev.infopro.dl4j.engine.LocalModuleGraphBuilder;
+import dev.infopro.dl4j.training.EpochResult;
+import dev.infopro.dl4j.training.LocalTrainer;
+import dev.infopro.dl4j.training.TrainingResult;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.models.CutPresets;
 import dev.infopro.dl4j.optim.TrainingRecipe;
@@ -38,20 +41,6 @@ import java.util.List;
  * run through here.
  */
 final class Experiment {
-    /** Reference lambdas (ixx1, ixy1, ixx2, ixy2) of ResNet-32 on CIFAR-10 by K (spec 1.4). */
-    static double[] defaultLambdas(int k) {
-        switch (k) {
-            case 2:
-                return new double[]{5, 1, 0, 0};
-            case 8:
-                return new double[]{5, 0, 0, 2};
-            case 16:
-                return new double[]{5, 0.05, 0.2, 0.5};
-            default:
-                return new double[]{6, 0, 1, 2}; // the K = 4 row; the reference has none for other K
-        }
-    }
-
     private Experiment() {
     }
 
@@ -97,13 +86,14 @@ final class Experiment {
                 .method(spec.getMethod().learning())
                 .updater(new TorchSgd(schedule(spec)))
                 .weightDecay(recipe.getWeightDecay())
-                .inputNormalization(toDouble(data.getNormalization().mean()), toDouble(data.getNormalization().std()));
+                .inputNormalization(data.getNormalization());
         if (spec.getMethod() != Method.E2E) {
             b.cutAfter(cuts(spec).toArray(new String[0]));
         }
         if (spec.getMethod() == Method.INFOPRO_CONTRAST || spec.getMethod() == Method.INFOPRO_SOFTMAX) {
-            double[] l = spec.getLambdas() != null ? spec.getLambdas() : defaultLambdas(spec.getK());
-            b.lambdas(LambdaSchedule.linear(l[0], l[1], l[2], l[3]));
+            double[] l = spec.getLambdas();
+            b.lambdas(l != null ? LambdaSchedule.linear(l[0], l[1], l[2], l[3])
+                    : LambdaSchedule.referenceDefault(spec.getK()));
         }
         try {
             return b.build();
@@ -164,8 +154,8 @@ final class Experiment {
     }
 
     /**
-     * Trains and evaluates; writes metrics.json, curves.png, local-model.zip and model.zip into {@code out}, and
-     * checkpoints into {@code out/checkpoints}.
+     * Trains and evaluates through the library's {@link LocalTrainer}; writes metrics.json, curves.png,
+     * local-model.zip and model.zip into {@code out}, and checkpoints into {@code out/checkpoints}.
      */
     static ExperimentResult run(ExperimentSpec spec, Path out, Control control) throws IOException {
         validate(spec);
@@ -174,75 +164,51 @@ final class Experiment {
         ISchedule schedule = schedule(spec);
         CheckpointManager checkpoints = new CheckpointManager(out.resolve("checkpoints"), control.getKeepCheckpoints());
         int every = control.getCheckpointEvery() >= 0 ? control.getCheckpointEvery() : spec.getEpochs() > 1 ? 1 : 0;
-        List<EpochMetrics> epochs = new ArrayList<>();
         try (ImageDataSetIterator train = data.trainIterator(spec.getBatch(), spec.getSeed());
              ImageDataSetIterator test = data.testIterator(spec.getBatch())) {
-            LocalModuleGraph local;
+            ProgressDisplay display = new ProgressDisplay(spec.label(), spec.getEpochs(), train.batchesPerEpoch(),
+                    control.isProgress());
+            LocalTrainer.Builder trainer = LocalTrainer.builder(control.isResume() ? null : build(spec, data))
+                    .train(train).test(test).epochs(spec.getEpochs()).checkpoints(checkpoints, every)
+                    .checkpointMetadata(() -> Map.of(METADATA_ARGS, Json.line(control.getArgs())))
+                    .listener(display);
             if (control.isResume()) {
                 Checkpoint cp = checkpoints.loadLatest().orElseThrow(() -> new UsageException(
                         "--resume: no checkpoint in " + out.resolve("checkpoints")));
-                local = cp.getModel();
-                cp.restoreRandomState();
-                if (cp.getDataState() != null) {
-                    train.restoreState(cp.getDataState());
-                }
-                String metrics = cp.getMetadata().get(METADATA_METRICS);
-                if (metrics != null) {
-                    epochs.addAll(List.of(Json.MAPPER.readValue(metrics, EpochMetrics[].class)));
-                }
-                System.err.println("infopro: resuming from " + cp.getFile() + " (epoch " + local.getEpochCount() + ")");
-            } else {
-                local = build(spec, data);
+                trainer.resumeFrom(cp);
+                System.err.println("infopro: resuming from " + cp.getFile() + " (epoch " + cp.getEpoch() + ")");
             }
+            LocalTrainer run = trainer.build();
+            LocalModuleGraph local = run.getModel();
             local.setOnNonFinite(control.getOnNonFinite());
-            while (local.getEpochCount() < spec.getEpochs()) {
-                int e = local.getEpochCount();
-                double lr = schedule.valueAt(0, e);
-                ProgressDisplay display = control.isProgress()
-                        ? new ProgressDisplay(spec.label() + " epoch " + (e + 1) + "/" + spec.getEpochs(),
-                        train.batchesPerEpoch(), local.numModules())
-                        : new ProgressDisplay(local.numModules());
-                local.clearLocalListeners();
-                local.addLocalListener(display);
-                ProcessMemory.resetPeak();
-                long t0 = System.nanoTime();
-                try {
-                    local.fit(train);
-                } catch (TrainingDivergedException ex) {
-                    throw new IllegalStateException(ex.getMessage() + checkpointHint(checkpoints)
-                            + "; lower --lr, or pass --on-nan skip-batch to skip such batches", ex);
-                } finally {
-                    display.close();
-                }
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                long peak = ProcessMemory.peakRssBytes();
-                double accuracy = local.evaluate(test).accuracy();
-                epochs.add(new EpochMetrics(e + 1, lr, display.meanScores(), accuracy, seconds, peak));
-                if (every > 0 && local.getEpochCount() % every == 0) {
-                    checkpoints.save(local, train.getState(), Map.of(METADATA_ARGS, Json.line(control.getArgs()),
-                            METADATA_METRICS, Json.line(epochs)));
-                }
+            TrainingResult result;
+            try {
+                result = run.fit();
+            } catch (TrainingDivergedException ex) {
+                throw new IllegalStateException(ex.getMessage()
+                        + "; lower --lr, or pass --on-nan skip-batch to skip such batches", ex);
+            } finally {
+                display.close();
             }
-            ExperimentResult result = new ExperimentResult(spec.getMethod().cliName, local.numModules(), cuts(spec),
+            List<EpochMetrics> epochs = new ArrayList<>();
+            for (EpochResult r : result.getEpochs()) {
+                epochs.add(new EpochMetrics(r.getEpoch(), schedule.valueAt(0, r.getEpoch() - 1),
+                        r.getMeanModuleScores(), r.getTestAccuracy(), r.getSeconds(), r.getPeakRssBytes()));
+            }
+            ExperimentResult summary = new ExperimentResult(spec.getMethod().cliName, local.numModules(), cuts(spec),
                     epochs.get(epochs.size() - 1).getTestAccuracy(),
                     epochs.stream().mapToLong(EpochMetrics::getPeakRssBytes).max().orElse(-1),
                     epochs.stream().mapToDouble(EpochMetrics::getSeconds).average().orElse(0), epochs);
-            Json.MAPPER.writeValue(out.resolve("metrics.json").toFile(), result);
+            Json.MAPPER.writeValue(out.resolve("metrics.json").toFile(), summary);
             Charts.trainingCurves(spec.label(), epochs, out.resolve("curves.png"));
             local.save(out.resolve("local-model.zip").toFile());
             ModelSerializer.writeModel(local.toComputationGraph(), out.resolve("model.zip").toFile(), false);
-            return result;
+            return summary;
         }
     }
 
-    /** Checkpoint metadata: the run's command line, and the metrics of the epochs done. */
+    /** Checkpoint metadata: the run's command line. */
     static final String METADATA_ARGS = "args";
-    static final String METADATA_METRICS = "metrics";
-
-    private static String checkpointHint(CheckpointManager checkpoints) {
-        List<Path> files = checkpoints.list();
-        return files.isEmpty() ? "" : "; the last good checkpoint is kept: " + files.get(files.size() - 1);
-    }
 
     /** Creates {@code out} and proves it writable, with a usage error otherwise. */
     static void ensureWritable(Path out) {
@@ -257,7 +223,7 @@ final class Experiment {
     }
 
     /**
-     * The learning-rate schedule, set once per epoch. {@code paper}: the recipe's schedule exactly (spec 3: warm-up,
+     * The learning-rate schedule, set once per epoch. {@code paper}: the recipe's schedule exactly (docs/method.md §3: warm-up,
      * cosine, the last epoch at lr 0). {@code cosine} (the tool's default): cosine annealing evaluated at the start
      * of each epoch, lr_e = 0.5 lr0 (1 + cos(pi (e-1) / E)), so a short run starts at lr0 and never spends an
      * epoch at lr 0. {@code constant}: lr0 throughout.
@@ -281,16 +247,8 @@ final class Experiment {
             throw new UsageException("--epochs and --batch must be >= 1 and --lr > 0");
         }
         if (spec.getLambdas() != null && spec.getLambdas().length != 4) {
-            throw new UsageException("--lambdas needs four numbers ixx1,ixy1,ixx2,ixy2 (spec 1.4), got "
-                    + spec.getLambdas().length);
+            throw new UsageException("--lambdas needs four numbers ixx1,ixy1,ixx2,ixy2 (docs/method.md section 1.4),"
+                    + " got " + spec.getLambdas().length);
         }
-    }
-
-    private static double[] toDouble(float[] v) {
-        double[] d = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            d[i] = v[i];
-        }
-        return d;
     }
 }

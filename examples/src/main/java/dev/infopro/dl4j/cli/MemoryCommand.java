@@ -4,6 +4,7 @@ import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.engine.LocalModuleGraphBuilder;
 import dev.infopro.dl4j.engine.ModuleOutOfMemoryException;
 import dev.infopro.dl4j.bench.ForkedJvm;
 import dev.infopro.dl4j.bench.MemoryBenchmark;

@@ -16,7 +16,7 @@ enum Method {
         this.cliName = cliName;
     }
 
-    /** The library's method with the reference heads (spec 2.3, 2.4). */
+    /** The library's method with the reference heads (docs/method.md §2.3, §2.4). */
     LocalLearning learning() {
         switch (this) {
             case E2E:

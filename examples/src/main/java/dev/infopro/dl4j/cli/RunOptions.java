@@ -31,7 +31,7 @@ class RunOptions {
 
     @Option(names = "--schedule",
             description = "Learning-rate schedule per epoch: cosine (default without --recipe; starts at lr0, never an "
-                    + "epoch at lr 0), paper (spec 3: warm-up, cosine, last epoch at lr 0; default with --recipe) or "
+                    + "epoch at lr 0), paper (docs/method.md section 3: warm-up, cosine, last epoch at lr 0; default with --recipe) or "
                     + "constant.")
     String schedule;
 

@@ -3,6 +3,7 @@ package dev.infopro.dl4j.bench;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.engine.LocalModuleGraphBuilder;
 import dev.infopro.dl4j.models.CifarResNet;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.api.buffer.DataType;

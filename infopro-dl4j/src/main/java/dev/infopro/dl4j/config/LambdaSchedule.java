@@ -11,7 +11,7 @@ import java.util.Arrays;
 /**
  * The loss weights (lambda1 on reconstruction, lambda2 on the class/contrast head) of each local module.
  *
- * <p>{@link #linear} reproduces spec 1.4: for local module i (0-based, i = 0..K-2), r = i/(K-2) (r = 0 when K = 2),
+ * <p>{@link #linear} reproduces docs/method.md §1.4: for local module i (0-based, i = 0..K-2), r = i/(K-2) (r = 0 when K = 2),
  * lambda1 = ixx1(1-r) + ixx2 r, lambda2 = ixy1(1-r) + ixy2 r. {@link #explicit} gives one pair per local module.
  */
 @EqualsAndHashCode
@@ -28,7 +28,7 @@ public final class LambdaSchedule implements Serializable {
     }
 
     /**
-     * The reference code's schedule (spec 1.4).
+     * The reference code's schedule (docs/method.md §1.4).
      *
      * @param ixx1 lambda1 of local module 1
      * @param ixy1 lambda2 of local module 1
@@ -43,6 +43,29 @@ public final class LambdaSchedule implements Serializable {
             }
         }
         return new LambdaSchedule(e, null);
+    }
+
+    /**
+     * The reference's lambdas for K modules: its ResNet-32 CIFAR-10 rows (docs/method.md §1.4) for K = 2, 8 and 16,
+     * and the K = 4 row (6, 0, 1, 2) for every other K, for which the reference has none. The one place the
+     * library and the tool take their default lambdas from.
+     *
+     * @param k the number of modules, at least 2
+     */
+    public static LambdaSchedule referenceDefault(int k) {
+        if (k < 2) {
+            throw new IllegalArgumentException("Lambdas are for K >= 2 modules, got K = " + k);
+        }
+        switch (k) {
+            case 2:
+                return linear(5, 1, 0, 0);
+            case 8:
+                return linear(5, 0, 0, 2);
+            case 16:
+                return linear(5, 0.05, 0.2, 0.5);
+            default:
+                return linear(6, 0, 1, 2);
+        }
     }
 
     /**

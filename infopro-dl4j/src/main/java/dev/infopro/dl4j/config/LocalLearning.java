@@ -52,14 +52,14 @@ public final class LocalLearning implements Serializable {
         return greedy(new AuxClassifierHead(AuxNetConfig.C0F1, HeadLoss.SOFTMAX));
     }
 
-    /** InfoPro (Softmax) with the reference heads: the decoder (spec 2.3) and a {@code 1c2f} softmax classifier. */
+    /** InfoPro (Softmax) with the reference heads: the decoder (docs/method.md §2.3) and a {@code 1c2f} softmax classifier. */
     public static LocalLearning infoProSoftmax() {
         return infoProSoftmax(new ReconstructionHead(), new AuxClassifierHead(AuxNetConfig.C1F2, HeadLoss.SOFTMAX));
     }
 
     /**
-     * InfoPro (Contrast) as in every command of the reference: the decoder (spec 2.3) and a {@code 1c2f} projection
-     * head of dimension 128 trained with SupCon at temperature 0.07 (spec 2.4, 2.5).
+     * InfoPro (Contrast) as in every command of the reference: the decoder (docs/method.md §2.3) and a {@code 1c2f} projection
+     * head of dimension 128 trained with SupCon at temperature 0.07 (docs/method.md §2.4, §2.5).
      */
     public static LocalLearning infoProContrast() {
         return infoProContrast(new ReconstructionHead(), new AuxClassifierHead(AuxNetConfig.C1F2, HeadLoss.CONTRAST));

@@ -1,5 +1,6 @@
 package dev.infopro.dl4j.config;
 
+import dev.infopro.dl4j.data.Normalization;
 import lombok.AccessLevel;
 import lombok.AllArgsConstructor;
 import lombok.Builder;
@@ -37,7 +38,7 @@ public class LocalTrainingConfig implements Serializable {
     /** Lambdas of the local modules (null for end-to-end and greedy). */
     LambdaSchedule lambdas;
     /** Normalisation of the network input, to rebuild the reconstruction target. */
-    InputNormalization normalization;
+    Normalization normalization;
     /** Updater applied to every layer, or null to keep the network's own per-layer updaters. */
     IUpdater updater;
     /** Coupled L2 weight decay on every trainable parameter (added to the mean gradient before the updater). */

@@ -41,7 +41,7 @@ public interface SplitStrategy {
     SplitStrategy EQUAL_DEPTH = SplitStrategies::equalDepth;
 
     /**
-     * InfoPro* (spec 1.5): the K-1 valid cuts that minimise the largest module's estimated training memory (its
+     * InfoPro* (docs/method.md §1.5): the K-1 valid cuts that minimise the largest module's estimated training memory (its
      * backbone activations and working memory plus its heads), found exactly by dynamic programming over the ordered
      * valid cuts (min-max partition); ties are broken by the smaller sum of squared module costs.
      */

@@ -1,31 +1,60 @@
 package dev.infopro.dl4j.data;
 
+import lombok.AccessLevel;
+import lombok.NoArgsConstructor;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.preprocessor.NormalizerStandardize;
+import org.nd4j.linalg.factory.Broadcast;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.Serializable;
 import java.util.Arrays;
 
 /**
- * Per-channel normalisation applied to images scaled to [0, 1]: {@code x = (v/255 - mean[c]) / std[c]}. The
- * reconstruction target in [0, 1] is recovered as {@code x01 = x * std[c] + mean[c]}.
+ * Per-channel normalisation of images scaled to [0, 1]: {@code x = (v/255 - mean[c]) / std[c]}. The one class for
+ * it: the data readers and the iterator normalise with it, and local training keeps it in its configuration to
+ * rebuild the reconstruction target in [0, 1] as {@code x01 = x * std[c] + mean[c]} (docs/method.md §2.3).
+ * {@link #toNd4j()} gives the same statistics as ND4J's {@link NormalizerStandardize}, for DL4J pipelines.
+ * Immutable; JSON-serialisable.
  */
-public final class Normalization {
-    private final float[] mean;
-    private final float[] std;
+@NoArgsConstructor(access = AccessLevel.PRIVATE, force = true)
+public final class Normalization implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final double[] mean;
+    private final double[] std;
+
+    private Normalization(double[] mean, double[] std, String what) {
+        if (mean == null || std == null || mean.length == 0 || mean.length != std.length) {
+            throw new IllegalArgumentException(what + " needs mean and std of equal, non-zero length (one value per"
+                    + " channel), got mean=" + Arrays.toString(mean) + " std=" + Arrays.toString(std));
+        }
+        for (double s : std) {
+            if (!(s > 0) || Double.isInfinite(s)) {
+                throw new IllegalArgumentException("Every std must be positive and finite, got "
+                        + Arrays.toString(std));
+            }
+        }
+        this.mean = mean.clone();
+        this.std = std.clone();
+    }
 
     /**
      * @param mean per-channel mean (in [0, 1] units)
      * @param std  per-channel standard deviation (positive)
      */
     public Normalization(float[] mean, float[] std) {
-        if (mean.length == 0 || mean.length != std.length) {
-            throw new IllegalArgumentException("mean and std need the same, non-zero length: " + mean.length + " vs "
-                    + std.length);
-        }
-        for (float s : std) {
-            if (!(s > 0) || Float.isInfinite(s)) {
-                throw new IllegalArgumentException("std must be positive and finite: " + Arrays.toString(std));
-            }
-        }
-        this.mean = mean.clone();
-        this.std = std.clone();
+        this(toDouble(mean), toDouble(std), "Normalization");
+    }
+
+    /**
+     * Per-channel statistics in double precision, e.g. those a network was trained with.
+     *
+     * @param mean per-channel mean (one value per input channel)
+     * @param std  per-channel standard deviation, same length as mean, all &gt; 0
+     */
+    public static Normalization of(double[] mean, double[] std) {
+        return new Normalization(mean, std, "inputNormalization");
     }
 
     /**
@@ -43,7 +72,8 @@ public final class Normalization {
     }
 
     /**
-     * The identity on [0, 1] data (mean 0, std 1): pixels are only scaled by 1/255.
+     * The identity on [0, 1] data (mean 0, std 1): pixels are only scaled by 1/255, and the reconstruction target
+     * is the input itself.
      *
      * @param channels number of channels
      * @return the normalisation
@@ -94,13 +124,23 @@ public final class Normalization {
         return new Normalization(m, sd);
     }
 
-    /** @return a copy of the per-channel means */
+    /** @return a copy of the per-channel means, in float as the iterator uses them */
     public float[] mean() {
+        return toFloat(mean);
+    }
+
+    /** @return a copy of the per-channel standard deviations, in float as the iterator uses them */
+    public float[] std() {
+        return toFloat(std);
+    }
+
+    /** @return a copy of the per-channel means in double precision */
+    public double[] getMean() {
         return mean.clone();
     }
 
-    /** @return a copy of the per-channel standard deviations */
-    public float[] std() {
+    /** @return a copy of the per-channel standard deviations in double precision */
+    public double[] getStd() {
         return std.clone();
     }
 
@@ -115,7 +155,7 @@ public final class Normalization {
      * @return the normalised value as the iterator produces it, {@code (value/255f - mean) / std} in float
      */
     public float apply(int channel, int value) {
-        return (value / 255f - mean[channel]) / std[channel];
+        return (value / 255f - (float) mean[channel]) / (float) std[channel];
     }
 
     /** @return a {@code [channels][256]} lookup table of {@link #apply} */
@@ -127,6 +167,50 @@ public final class Normalization {
             }
         }
         return lut;
+    }
+
+    /**
+     * De-normalises {@code x} (channels on dimension 1, e.g. [N,C,H,W] or [N,C]) into a new array in [0, 1] units.
+     *
+     * @throws IllegalArgumentException when x's dimension 1 does not match the number of channels
+     */
+    public INDArray denormalize(INDArray x) {
+        if (x.rank() < 2 || x.size(1) != mean.length) {
+            throw new IllegalArgumentException("Input normalisation has " + mean.length + " channels but the features"
+                    + " have shape " + Arrays.toString(x.shape()) + " (channels on dimension 1); set"
+                    + " inputNormalization(mean, std) with one value per channel");
+        }
+        INDArray s = Nd4j.create(std).castTo(x.dataType());
+        INDArray m = Nd4j.create(mean).castTo(x.dataType());
+        INDArray out = x.dup();
+        Broadcast.mul(out, s, out, 1);
+        Broadcast.add(out, m, out, 1);
+        return out;
+    }
+
+    /** The same statistics as ND4J's standardising pre-processor, for data already scaled to [0, 1]. */
+    public NormalizerStandardize toNd4j() {
+        return new NormalizerStandardize(Nd4j.create(mean).reshape(1, mean.length),
+                Nd4j.create(std).reshape(1, std.length));
+    }
+
+    private static double[] toDouble(float[] v) {
+        if (v == null) {
+            return null;
+        }
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+
+    private static float[] toFloat(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return f;
     }
 
     @Override

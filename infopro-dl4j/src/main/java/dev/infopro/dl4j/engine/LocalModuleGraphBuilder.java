@@ -1,6 +1,6 @@
 package dev.infopro.dl4j.engine;
 
-import dev.infopro.dl4j.config.InputNormalization;
+import dev.infopro.dl4j.data.Normalization;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.LocalTrainingConfig;
@@ -67,7 +67,12 @@ public final class LocalModuleGraphBuilder {
 
     /** Per-channel normalisation of the input: the reconstruction target is x * std + mean. */
     public LocalModuleGraphBuilder inputNormalization(double[] mean, double[] std) {
-        settings.normalization(InputNormalization.of(mean, std));
+        return inputNormalization(Normalization.of(mean, std));
+    }
+
+    /** The normalisation the data was prepared with, e.g. a dataset's {@code getNormalization()}. */
+    public LocalModuleGraphBuilder inputNormalization(Normalization normalization) {
+        settings.normalization(normalization);
         return this;
     }
 

@@ -1,6 +1,6 @@
 package dev.infopro.dl4j.engine;
 
-import dev.infopro.dl4j.config.InputNormalization;
+import dev.infopro.dl4j.data.Normalization;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.List;
@@ -25,5 +25,5 @@ public interface ModuleExecutor {
      * @return the module losses, or which module was not finite (then no module was updated)
      */
     StepOutcome step(List<ModuleTrainer> trainers, INDArray[] features, INDArray[] labels,
-                     InputNormalization normalization, int iteration, int epoch);
+                     Normalization normalization, int iteration, int epoch);
 }

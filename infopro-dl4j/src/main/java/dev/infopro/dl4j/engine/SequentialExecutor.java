@@ -1,6 +1,6 @@
 package dev.infopro.dl4j.engine;
 
-import dev.infopro.dl4j.config.InputNormalization;
+import dev.infopro.dl4j.data.Normalization;
 import dev.infopro.dl4j.heads.AuxiliaryHead;
 import dev.infopro.dl4j.planning.ModuleSpec;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -21,7 +21,7 @@ public final class SequentialExecutor implements ModuleExecutor {
 
     @Override
     public StepOutcome step(List<ModuleTrainer> trainers, INDArray[] features, INDArray[] labels,
-                            InputNormalization normalization, int iteration, int epoch) {
+                            Normalization normalization, int iteration, int epoch) {
         List<INDArray> transients = new ArrayList<>();
         try {
             return run(trainers, features, labels, normalization, iteration, epoch, transients);
@@ -37,7 +37,7 @@ public final class SequentialExecutor implements ModuleExecutor {
     }
 
     private StepOutcome run(List<ModuleTrainer> trainers, INDArray[] features, INDArray[] labels,
-                            InputNormalization normalization, int iteration, int epoch, List<INDArray> transients) {
+                            Normalization normalization, int iteration, int epoch, List<INDArray> transients) {
         int batchSize = (int) features[0].size(0);
         ModuleLabels moduleLabels = new ModuleLabels(features[0], labels, normalization, transients);
         double[] scores = new double[trainers.size()];
@@ -76,11 +76,11 @@ public final class SequentialExecutor implements ModuleExecutor {
     static final class ModuleLabels {
         private final INDArray features;
         private final INDArray[] labels;
-        private final InputNormalization normalization;
+        private final Normalization normalization;
         private final List<INDArray> transients;
         private INDArray x01;
 
-        ModuleLabels(INDArray features, INDArray[] labels, InputNormalization normalization,
+        ModuleLabels(INDArray features, INDArray[] labels, Normalization normalization,
                      List<INDArray> transients) {
             this.features = features;
             this.labels = labels;

@@ -20,12 +20,30 @@ public final class TrainingDivergedException extends RuntimeException {
      * @param what      what was non-finite, e.g. "loss = NaN"
      */
     public TrainingDivergedException(int module, int epoch, int iteration, String what) {
-        super("Training diverged in module " + module + " at epoch " + epoch + ", iteration " + iteration + ": "
-                + what + ". No module was updated with this batch. Lower the learning rate, check the input data for"
-                + " NaN/Inf, resume from the last checkpoint, or use OnNonFinite.SKIP_BATCH to skip such batches");
+        this(module, epoch, iteration, "Training diverged in module " + module + " at epoch " + epoch + ", iteration "
+                + iteration + ": " + what + ". No module was updated with this batch. Lower the learning rate, check"
+                + " the input data for NaN/Inf, resume from the last checkpoint, or use OnNonFinite.SKIP_BATCH to skip"
+                + " such batches", null);
+    }
+
+    private TrainingDivergedException(int module, int epoch, int iteration, String message, Throwable cause) {
+        super(message, cause);
         this.module = module;
         this.epoch = epoch;
         this.iteration = iteration;
+    }
+
+    /**
+     * The same exception with the last good checkpoint named at the end of the message.
+     *
+     * @param checkpoint the checkpoint file, or null when there is none (then the message is unchanged)
+     */
+    public TrainingDivergedException withLastCheckpoint(String checkpoint) {
+        if (checkpoint == null) {
+            return this;
+        }
+        return new TrainingDivergedException(module, epoch, iteration, getMessage()
+                + "; the last good checkpoint is kept: " + checkpoint, this);
     }
 
     /** @return 0-based index of the module that diverged */

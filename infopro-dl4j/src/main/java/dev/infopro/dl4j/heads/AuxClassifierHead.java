@@ -23,7 +23,7 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * InfoPro's auxiliary classifier / projection head (spec 2.4), the estimator of I(h, y):
+ * InfoPro's auxiliary classifier / projection head (docs/method.md §2.4), the estimator of I(h, y):
  * {@code convs x [conv3x3 (no bias) -> BN -> ReLU] -> global average pool -> (fcs-1) x [FC(hidden) -> ReLU] -> FC(out)}.
  * With {@link HeadLoss#SOFTMAX} the output is {@code numClasses} scores with softmax cross-entropy
  * ({@code ScaledLoss(LossMCXENT)}, weight = lambda); with {@link HeadLoss#CONTRAST} it is a {@code featureDim}
@@ -35,8 +35,10 @@ import java.util.Set;
  * ({@code int(c * widen)}). This reproduces the reference exactly for 16/32/64 on every dataset, including STL-10
  * where the reference's rule is tied to channels, not resolution (64 channels at 24x24 still use stride 1); a
  * resolution-based rule would diverge there. For {@code 2c2f} the rule is applied again to the first conv's output
- * (16 &rarr; 32 s2 &rarr; 64 s2; 32 &rarr; 64 s2 &rarr; 64 s1; 64 &rarr; 64 s1 &rarr; 64 s1): the spec does not
- * give this config's layers, and this is the natural continuation.
+ * (16 &rarr; 32 s2 &rarr; 64 s2; 32 &rarr; 64 s2 &rarr; 64 s1; 64 &rarr; 64 s1 &rarr; 64 s1). The reference's
+ * {@code 2c2f} keeps the channels at stride 1 in its second conv (docs/method.md §2.4), so for 16 input channels it
+ * has 16 &rarr; 32 s2 &rarr; 32 s1 and this head differs; 32 and 64 input channels agree. The reference's published
+ * commands use {@code 1c2f} only.
  *
  * <p>Hidden FC width = {@code int(128 * widen)}, ReLU, with biases. Layer names (after the prefix):
  * {@code conv<i>, bn<i>, relu<i>} (i from 1), {@code gap}, {@code fc<j>} (j from 1), {@code out}. Convolutions use

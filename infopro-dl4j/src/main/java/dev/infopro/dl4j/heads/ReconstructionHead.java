@@ -17,7 +17,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
 import java.util.Set;
 
 /**
- * InfoPro's decoder (spec 2.3), the estimator of I(h, x): bilinear upsampling of h to the image size
+ * InfoPro's decoder (docs/method.md §2.3), the estimator of I(h, x): bilinear upsampling of h to the image size
  * (align_corners = true) &rarr; conv3x3(C &rarr; 12*widen, pad 1, bias) &rarr; BN &rarr; ReLU &rarr;
  * conv3x3(&rarr; image channels, pad 1, bias) &rarr; sigmoid, trained with binary cross-entropy against the
  * de-normalised image x01 in [0, 1].

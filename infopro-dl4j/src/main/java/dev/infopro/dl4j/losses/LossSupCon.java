@@ -14,7 +14,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
 import java.util.Arrays;
 
 /**
- * Single-view supervised contrastive loss (Khosla et al.; InfoPro spec 2.5), on {@code [N, D]} projections and
+ * Single-view supervised contrastive loss (Khosla et al.; docs/method.md §2.5), on {@code [N, D]} projections and
  * one-hot {@code [N, K]} labels:
  * <ol>
  *   <li>{@code z_i = a_i / max(||a_i||, 1e-12)}, {@code a = activation(preOutput)} (use identity);</li>

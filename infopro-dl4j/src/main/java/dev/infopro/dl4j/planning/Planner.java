@@ -1,6 +1,6 @@
 package dev.infopro.dl4j.planning;
 
-import dev.infopro.dl4j.config.InputNormalization;
+import dev.infopro.dl4j.data.Normalization;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.LocalTrainingConfig;
 import dev.infopro.dl4j.heads.HeadContext;
@@ -76,8 +76,8 @@ public final class Planner {
             h.add(new GraphSplitter.HeadAttachment(m.getLabelHead(), l[1]));
             heads.add(h);
         }
-        InputNormalization norm = settings.getNormalization() != null ? settings.getNormalization()
-                : InputNormalization.identity((int) context.getImageChannels());
+        Normalization norm = settings.getNormalization() != null ? settings.getNormalization()
+                : Normalization.none((int) context.getImageChannels());
         LocalTrainingConfig config = settings.toBuilder().cuts(resolved).method(m).normalization(norm)
                 .inputTypes(inputTypes.clone()).numClasses(classes).build();
         List<GraphSplitter.ModuleConfiguration> parts = GraphSplitter.split(conf, inputTypes, resolved, heads,

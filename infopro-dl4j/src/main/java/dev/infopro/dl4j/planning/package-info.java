@@ -1,7 +1,10 @@
 /**
- * Graph analysis and splitting: which vertices of a DL4J {@code ComputationGraphConfiguration} are valid module
- * boundaries ({@link dev.infopro.dl4j.planning.GraphAnalysis}), how the graph is cut into per-module sub-graph
- * configurations with auxiliary heads ({@link dev.infopro.dl4j.planning.GraphSplitter}), and copying weights between
- * the whole network and its modules ({@link dev.infopro.dl4j.planning.WeightTransfer}).
+ * From a network and settings to a {@link dev.infopro.dl4j.planning.TrainingPlan}: {@link dev.infopro.dl4j.planning.Planner}
+ * resolves the cuts (named, or chosen by {@link dev.infopro.dl4j.planning.CutPlanner} with the memory cost model
+ * {@link dev.infopro.dl4j.planning.MemoryEstimator}), checks the setup once, and splits the graph into per-module
+ * configurations with auxiliary heads ({@link dev.infopro.dl4j.planning.GraphSplitter}). Also: which vertices are
+ * valid module boundaries ({@link dev.infopro.dl4j.planning.GraphAnalysis}) and copying weights between the whole
+ * network and its modules ({@link dev.infopro.dl4j.planning.WeightTransfer}). Estimates only; it never trains, and
+ * depends on no package that does.
  */
 package dev.infopro.dl4j.planning;

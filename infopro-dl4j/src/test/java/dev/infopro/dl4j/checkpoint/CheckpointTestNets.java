@@ -25,14 +25,14 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 import java.util.SplittableRandom;
 
 /** A tiny two-module network (conv, batch norm | conv, pooling, softmax) and synthetic 6x6 images, in float. */
-final class CheckpointTestNets {
-    static final int C = 1, H = 6, W = 6, CLASSES = 3, BATCH = 8;
+public final class CheckpointTestNets {
+    public static final int C = 1, H = 6, W = 6, CLASSES = 3, BATCH = 8;
 
     private CheckpointTestNets() {
     }
 
     /** n random images whose label is correlated with their brightness, so training makes progress. */
-    static ImageDataset dataset(int n) {
+    public static ImageDataset dataset(int n) {
         SplittableRandom r = new SplittableRandom(5);
         byte[] px = new byte[n * C * H * W];
         int[] labels = new int[n];
@@ -46,11 +46,11 @@ final class CheckpointTestNets {
     }
 
     /** Shuffling iterator with prefetching (which must not affect the order). */
-    static ImageDataSetIterator iterator(ImageDataset d, long seed) {
+    public static ImageDataSetIterator iterator(ImageDataset d, long seed) {
         return ImageDataSetIterator.builder().dataset(d).batchSize(BATCH).seed(seed).prefetch(2).build();
     }
 
-    static ComputationGraphConfiguration conf() {
+    public static ComputationGraphConfiguration conf() {
         return new NeuralNetConfiguration.Builder().seed(42).dataType(DataType.FLOAT)
                 .updater(new Nesterovs(0.05, 0.9)).weightInit(WeightInit.XAVIER)
                 .convolutionMode(ConvolutionMode.Same).graphBuilder().addInputs("in")
@@ -64,7 +64,7 @@ final class CheckpointTestNets {
     }
 
     /** A fresh model: same seed, same initial weights every time. */
-    static LocalModuleGraph model() {
+    public static LocalModuleGraph model() {
         ComputationGraph g = new ComputationGraph(conf());
         g.init();
         return LocalModuleGraph.builder(g).inputTypes(InputType.convolutional(H, W, C)).cutAfter("bn0")
@@ -72,7 +72,7 @@ final class CheckpointTestNets {
     }
 
     /** Largest absolute difference over all parameters and updater states of all modules. */
-    static double maxDiff(LocalModuleGraph a, LocalModuleGraph b) {
+    public static double maxDiff(LocalModuleGraph a, LocalModuleGraph b) {
         if (a.numModules() != b.numModules()) {
             throw new AssertionError("module counts differ");
         }

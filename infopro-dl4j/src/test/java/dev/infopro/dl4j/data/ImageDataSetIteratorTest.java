@@ -142,7 +142,7 @@ class ImageDataSetIteratorTest {
     /** Finds a (seed, epoch 0, position 0) whose augmentation parameters are the wanted ones. */
     private static long seedFor(Augmentation aug, int dy, int dx, int flip) {
         for (long s = 0; s < 100_000; s++) {
-            int[] p = ImageDataSetIterator.BatchMaker.augmentationParams(aug, s, 0, 0);
+            int[] p = BatchMaker.augmentationParams(aug, s, 0, 0);
             if (p[0] == dy && p[1] == dx && p[2] == flip) {
                 return s;
             }
@@ -190,7 +190,7 @@ class ImageDataSetIteratorTest {
         int[][] counts = new int[9][9];
         int flips = 0;
         for (int pos = 0; pos < 20_000; pos++) {
-            int[] p = ImageDataSetIterator.BatchMaker.augmentationParams(aug, 5, 3, pos);
+            int[] p = BatchMaker.augmentationParams(aug, 5, 3, pos);
             counts[p[0] + 4][p[1] + 4]++;
             flips += p[2];
         }
@@ -200,7 +200,7 @@ class ImageDataSetIteratorTest {
             }
         }
         assertTrue(flips > 9_500 && flips < 10_500, "flips " + flips);
-        int[] none = ImageDataSetIterator.BatchMaker.augmentationParams(Datasets.svhnAugmentation(), 5, 3, 1);
+        int[] none = BatchMaker.augmentationParams(Datasets.svhnAugmentation(), 5, 3, 1);
         assertTrue(Math.abs(none[0]) <= 2 && Math.abs(none[1]) <= 2 && none[2] == 0);
     }
 
