@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.infopro.dl4j.TestArrays.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -32,12 +33,6 @@ class SameDiffHeadsTest {
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
     }
 
-    private static void assertClose(INDArray expected, INDArray actual, double tol, String what) {
-        assertArrayEquals(expected.shape(), actual.shape(), what);
-        double diff = expected.sub(actual).amaxNumber().doubleValue();
-        double scale = Math.max(1.0, expected.amaxNumber().doubleValue());
-        assertTrue(diff <= tol * scale, what + ": max abs diff " + diff);
-    }
 
     @Test
     void wholeLocalLossMatchesTheDl4jHeads() {

@@ -17,6 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.HashMap;
 
+import static dev.infopro.dl4j.TestArrays.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -29,12 +30,6 @@ class InfoProLossesTest {
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
     }
 
-    private static void assertClose(INDArray expected, INDArray actual, double tol, String what) {
-        assertArrayEquals(expected.shape(), actual.shape(), what);
-        double diff = expected.sub(actual).amaxNumber().doubleValue();
-        double scale = Math.max(1.0, expected.amaxNumber().doubleValue());
-        assertTrue(diff <= tol * scale, what + ": max abs diff " + diff);
-    }
 
     @Test
     void supConMatchesTheDl4jLoss() {
