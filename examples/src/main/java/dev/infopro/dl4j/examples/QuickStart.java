@@ -9,10 +9,11 @@ import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.optim.CosineAnnealingSchedule;
 import dev.infopro.dl4j.optim.TorchSgd;
+import dev.infopro.dl4j.training.LocalTrainer;
+import dev.infopro.dl4j.training.TrainingResult;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.evaluation.classification.Evaluation;
 
 import java.io.File;
 
@@ -42,24 +43,21 @@ public final class QuickStart {
         data = data.toBuilder().train(data.getTrain().subset(trainImages)).build();
 
         ComputationGraph net = CifarResNet.builder().depth(8).channels(1).height(28).width(28).build().init();
-        double[] mean = {data.getNormalization().mean()[0]};
-        double[] std = {data.getNormalization().std()[0]};
         LocalModuleGraph local = LocalModuleGraph.builder(net)
                 .inputTypes(InputType.convolutional(28, 28, 1))
                 .cutAfter("s1b0")                                  // stem + first block | the rest
                 .method(LocalLearning.infoProContrast())
                 .lambdas(LambdaSchedule.linear(5, 1, 0, 0))        // the reference's K = 2 values
-                .inputNormalization(mean, std)
+                .inputNormalization(data.getNormalization())      // the decoder rebuilds x * std + mean
                 .updater(new TorchSgd(new CosineAnnealingSchedule(0.02, epochs)))
                 .weightDecay(1e-4)
                 .build();
 
         try (ImageDataSetIterator train = data.trainIterator(32, 42);
              ImageDataSetIterator test = data.testIterator(256)) {
-            local.fit(train, epochs);
-            Evaluation eval = local.evaluate(test);
+            TrainingResult result = LocalTrainer.builder(local).train(train).test(test).epochs(epochs).build().fit();
             System.out.printf("test accuracy after %d epoch(s) on %d images: %.4f%n", epochs, trainImages,
-                    eval.accuracy());
+                    result.last().getTestAccuracy());
         }
         return local;
     }
