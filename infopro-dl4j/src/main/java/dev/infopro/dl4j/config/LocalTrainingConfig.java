@@ -54,6 +54,21 @@ public class LocalTrainingConfig implements Serializable {
      * {@code LocalModuleGraph#setReleaseNativeMemory}); true when not set (files saved before it existed).
      */
     Boolean releaseNativeMemory;
+    /**
+     * 0 (or not set) for sequential execution; otherwise modules run concurrently, each on its own thread, with
+     * queues of this many batches between them (see {@code engine.PipelinedExecutor}). Results are the same.
+     */
+    Integer pipelineDepth;
+
+    /** Whether modules run concurrently (a pipeline depth of at least 1). */
+    public boolean isPipelined() {
+        return pipelineDepth != null && pipelineDepth > 0;
+    }
+
+    /** The pipeline's queue depth, 0 for sequential execution. */
+    public int getPipelineDepth() {
+        return pipelineDepth == null ? 0 : pipelineDepth;
+    }
 
     /** The non-finite policy, {@link OnNonFinite#STOP} by default. */
     public OnNonFinite getOnNonFinite() {
@@ -76,9 +91,13 @@ public class LocalTrainingConfig implements Serializable {
             if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
                 throw new IllegalArgumentException("weightDecay must be finite and >= 0, got " + weightDecay);
             }
+            if (pipelineDepth != null && pipelineDepth < 0) {
+                throw new IllegalArgumentException("pipelineDepth must be >= 0 (0: sequential; 1 or 2 is usually"
+                        + " enough to keep every module busy), got " + pipelineDepth);
+            }
             return new LocalTrainingConfig(cuts, method, lambdas, normalization, updater, weightDecay, inputTypes,
                     numClasses, onNonFinite == null ? OnNonFinite.STOP : onNonFinite,
-                    releaseNativeMemory == null || releaseNativeMemory);
+                    releaseNativeMemory == null || releaseNativeMemory, pipelineDepth == null ? 0 : pipelineDepth);
         }
 
         /**

@@ -3,9 +3,13 @@ package dev.infopro.dl4j.engine;
 import dev.infopro.dl4j.config.LocalTrainingConfig;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.Arrays;
+import java.util.Iterator;
 
 /**
  * Rejects a mini-batch that does not fit the network before any module runs, with a message that says what differs:
@@ -15,6 +19,41 @@ import java.util.Arrays;
  */
 final class BatchChecks {
     private BatchChecks() {
+    }
+
+    /** The checked batches of one pass over {@code data}. */
+    static Iterator<Batch> batches(LocalTrainingConfig config, int networkInputs, DataSetIterator data) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return data.hasNext();
+            }
+
+            @Override
+            public Batch next() {
+                return batch(config, networkInputs, data.next());
+            }
+        };
+    }
+
+    /** One data set as a checked batch. */
+    static Batch batch(LocalTrainingConfig config, int networkInputs, DataSet batch) {
+        if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null) {
+            throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
+        }
+        INDArray[] features = {batch.getFeatures()};
+        INDArray[] labels = {batch.getLabels()};
+        check(config, networkInputs, features, labels);
+        return new Batch(features, labels);
+    }
+
+    /** One multi-input data set as a checked batch. */
+    static Batch batch(LocalTrainingConfig config, int networkInputs, MultiDataSet batch) {
+        if (batch.hasMaskArrays()) {
+            throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
+        }
+        check(config, networkInputs, batch.getFeatures(), batch.getLabels());
+        return new Batch(batch.getFeatures(), batch.getLabels());
     }
 
     static void check(LocalTrainingConfig config, int networkInputs, INDArray[] features, INDArray[] labels) {

@@ -196,6 +196,40 @@ public final class GraphModuleTrainer implements ModuleTrainer {
     }
 
     @Override
+    public Snapshot snapshot() {
+        INDArray state = graph.getUpdater().getStateViewArray();
+        return new GraphSnapshot(graph.params().dup(), state == null ? null : state.dup());
+    }
+
+    @Override
+    public void restore(Snapshot snapshot) {
+        GraphSnapshot s = (GraphSnapshot) snapshot;
+        graph.params().assign(s.params);
+        if (s.updaterState != null) {
+            graph.getUpdater().getStateViewArray().assign(s.updaterState);
+        }
+    }
+
+    /** Parameters (batch-norm statistics included) and updater state of a module graph. */
+    private static final class GraphSnapshot implements Snapshot {
+        private final INDArray params;
+        private final INDArray updaterState;
+
+        GraphSnapshot(INDArray params, INDArray updaterState) {
+            this.params = params;
+            this.updaterState = updaterState;
+        }
+
+        @Override
+        public void close() {
+            params.close();
+            if (updaterState != null) {
+                updaterState.close();
+            }
+        }
+    }
+
+    @Override
     public void resetWorkspaceSizing() {
         workspacesSized = false;
     }

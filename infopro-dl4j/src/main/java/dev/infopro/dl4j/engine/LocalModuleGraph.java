@@ -25,6 +25,7 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -36,16 +37,15 @@ import java.util.List;
  * is trained by its {@link ModuleTrainer}, and a {@link ModuleExecutor} runs one step of all of them per
  * mini-batch. This class holds the plan, the trainers and the counters, and delegates.
  *
- * <p><b>Training</b> (per mini-batch, k = 1..K): module k runs forward on a detached copy of h_{k-1},
- * back-propagates its loss inside itself and its heads only, and keeps its gradient; the updates of all modules are
- * applied once every loss and gradient is known to be finite (see {@link OnNonFinite}). Its activations are released
- * before module k+1 runs, so peak activation memory is that of the largest module, and the native memory each module
- * frees is handed back to the operating system ({@link #setReleaseNativeMemory(boolean)}). All modules see
- * activations of the same (pre-step) weights: the reference code's "simultaneous" training (docs/method.md §5).
+ * <p><b>Training</b> (per mini-batch): module k runs forward on a detached copy of h_{k-1} and back-propagates its
+ * loss inside itself and its heads only; updates are kept only once every module's loss and gradient are finite
+ * ({@link OnNonFinite}). All modules see activations of the same (pre-step) weights: the reference code's
+ * "simultaneous" training (docs/method.md §5). Sequentially, only one module's activations are alive at a time, and
+ * freed native memory is handed back to the OS ({@link #setReleaseNativeMemory(boolean)}); pipelined
+ * ({@link #setPipelineDepth(int)}), the modules run concurrently with the same result.
  *
- * <p><b>Weight decay</b> is coupled L2 on every trainable parameter (including biases and batch-norm gamma/beta,
- * which DL4J's own l2 skips): wd * param is added to the mean gradient before the updater. Batch-norm running
- * statistics and frozen parameters are excluded. Regularisation configured on the network's layers still applies.
+ * <p><b>Weight decay</b> is coupled L2 on every trainable parameter, biases and batch-norm gamma/beta included
+ * ({@link dev.infopro.dl4j.optim.CoupledWeightDecay}); regularisation configured on the layers still applies.
  *
  * <p><b>Listeners</b>: DL4J {@link TrainingListener}s set with {@link #setListeners} are attached to every module
  * graph, so they are called once per module and iteration with that module as the model;
@@ -58,7 +58,7 @@ public final class LocalModuleGraph {
     private TrainingPlan plan;
     private final List<GraphModuleTrainer> trainers;
     private final List<ModuleTrainer> steps;
-    private final ModuleExecutor executor = new SequentialExecutor();
+    private ModuleExecutor executor;
     private final LocalInference inference;
     private final List<LocalTrainingListener> localListeners = new ArrayList<>();
     private int iteration;
@@ -80,28 +80,18 @@ public final class LocalModuleGraph {
         this.lastScores = new double[ts.size()];
         Arrays.fill(lastScores, Double.NaN);
         this.inference = new LocalInference(steps, this::isReleaseNativeMemory);
+        this.executor = executorFor(plan.getConfig());
         setCounters();
     }
 
     /** Starts building from an initialised or trained graph; its weights are copied into the modules. */
     public static LocalModuleGraphBuilder builder(ComputationGraph graph) {
-        if (graph == null) {
-            throw new IllegalArgumentException("graph must not be null");
-        }
-        if (graph.getLayers() == null) {
-            graph.init();
-        }
-        return new LocalModuleGraphBuilder(graph);
+        return LocalModuleGraphBuilder.of(graph);
     }
 
     /** Starts building from a configuration; the network is initialised from it first. */
     public static LocalModuleGraphBuilder builder(ComputationGraphConfiguration configuration) {
-        if (configuration == null) {
-            throw new IllegalArgumentException("configuration must not be null");
-        }
-        ComputationGraph g = new ComputationGraph(configuration.clone());
-        g.init();
-        return new LocalModuleGraphBuilder(g);
+        return LocalModuleGraphBuilder.of(configuration);
     }
 
     /**
@@ -109,13 +99,7 @@ public final class LocalModuleGraph {
      * names, or the layer indices when a layer has no name) with its weights.
      */
     public static LocalModuleGraphBuilder builder(MultiLayerNetwork network) {
-        if (network == null) {
-            throw new IllegalArgumentException("network must not be null");
-        }
-        if (network.getLayers() == null || network.params() == null) {
-            network.init();
-        }
-        return new LocalModuleGraphBuilder(network.toComputationGraph());
+        return LocalModuleGraphBuilder.of(network);
     }
 
     // ------------------------------------------------------------------------------------------------ training
@@ -130,40 +114,53 @@ public final class LocalModuleGraph {
         }
     }
 
-    /** Trains for one pass over {@code data}. */
+    /**
+     * Trains for one pass over {@code data}, module after module or, when the configuration says so, with the modules
+     * running concurrently ({@link PipelinedExecutor}; same result).
+     */
     public void fit(DataSetIterator data) {
         if (data.resetSupported()) {
             data.reset();
         }
-        while (data.hasNext()) {
-            fit(data.next());
-        }
+        Iterator<Batch> batches = BatchChecks.batches(plan.getConfig(), numInputs(), data);
+        executor.run(steps, batches, plan.getConfig().getNormalization(), epoch, new ModuleExecutor.BatchSink() {
+            @Override
+            public int iteration() {
+                return iteration;
+            }
+
+            @Override
+            public void accept(StepOutcome outcome) {
+                afterStep(outcome);
+            }
+        });
         endEpoch();
     }
 
     /** One training step on one mini-batch; returns the module losses. */
     public double[] fit(DataSet batch) {
-        if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null) {
-            throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
-        }
-        return fit(new INDArray[]{batch.getFeatures()}, new INDArray[]{batch.getLabels()});
+        return step(BatchChecks.batch(plan.getConfig(), numInputs(), batch));
     }
 
     /** One training step on one multi-input / multi-output mini-batch; returns the module losses. */
     public double[] fit(MultiDataSet batch) {
-        if (batch.hasMaskArrays()) {
-            throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
-        }
-        return fit(batch.getFeatures(), batch.getLabels());
+        return step(BatchChecks.batch(plan.getConfig(), numInputs(), batch));
     }
 
-    private double[] fit(INDArray[] features, INDArray[] labels) {
-        LocalTrainingConfig config = plan.getConfig();
-        BatchChecks.check(config, plan.getModules().get(0).getSpec().getInputNames().size(), features, labels);
-        StepOutcome outcome = executor.step(steps, features, labels, config.getNormalization(), iteration, epoch);
+    private double[] step(Batch b) {
+        return afterStep(executor.step(steps, b.getFeatures(), b.getLabels(), plan.getConfig().getNormalization(),
+                iteration, epoch));
+    }
+
+    private int numInputs() {
+        return plan.getModules().get(0).getSpec().getInputNames().size();
+    }
+
+    // The policy, counters and listeners after one batch's step.
+    private double[] afterStep(StepOutcome outcome) {
         double[] scores = outcome.getScores();
         if (!outcome.isAccepted()) {
-            if (config.getOnNonFinite() == OnNonFinite.STOP) {
+            if (plan.getConfig().getOnNonFinite() == OnNonFinite.STOP) {
                 throw new TrainingDivergedException(outcome.getRejectedModule(), epoch, iteration,
                         outcome.getNonFinite());
             }
@@ -319,23 +316,31 @@ public final class LocalModuleGraph {
     }
 
     /**
-     * Whether freed native memory is handed back to the operating system after each module's backward pass (default
-     * true). Each module's activations are freed before the next module runs, but glibc keeps freed blocks in its
-     * arenas, resident and fragmented, so without this the process's resident memory (what the OS and container
-     * limits see) grows towards that of end-to-end training. With it, the engine calls {@code malloc_trim} after
-     * every module, and during each module's first step (while DL4J sizes its workspaces) has glibc map large
-     * blocks on their own ({@code mallopt(M_MMAP_THRESHOLD)}, process-wide; set to 32 MiB afterwards, the most
-     * glibc's dynamic threshold grows to). After {@link #evaluate} it also destroys this thread's DL4J workspaces,
-     * which would otherwise keep the inference workspaces of every module resident beside the training ones; the
-     * next training step sizes them again. The cost is that the next module faults some pages in again (tens of ms
-     * per module on ResNet-110). No effect where glibc is not available. Part of the configuration, so it is saved
-     * with the model.
+     * Whether freed native memory is handed back to the operating system after each module's step (default true):
+     * glibc otherwise keeps each module's freed activations resident, so the process's RSS grows towards that of
+     * end-to-end training. See {@link GraphModuleTrainer} for how, and {@link #evaluate}, after which the thread's
+     * workspaces are destroyed too. Part of the configuration, so it is saved with the model.
      */
     public void setReleaseNativeMemory(boolean release) {
         plan = plan.withConfig(plan.getConfig().toBuilder().releaseNativeMemory(release).build());
         for (GraphModuleTrainer t : trainers) {
             t.setReleaseNativeMemory(release);
         }
+    }
+
+    /**
+     * Runs the modules concurrently, each on its own thread with queues of {@code depth} batches between them, or
+     * one after another for {@code depth = 0} (the default). The result is the same either way
+     * ({@link PipelinedExecutor}); pipelining trades memory (every module's activations alive at once) for speed.
+     * Part of the configuration, so it is saved with the model.
+     */
+    public void setPipelineDepth(int depth) {
+        plan = plan.withConfig(plan.getConfig().toBuilder().pipelineDepth(depth).build());
+        executor = executorFor(plan.getConfig());
+    }
+
+    private static ModuleExecutor executorFor(LocalTrainingConfig config) {
+        return config.isPipelined() ? new PipelinedExecutor(config.getPipelineDepth(), 0) : new SequentialExecutor();
     }
 
     /** See {@link #setReleaseNativeMemory(boolean)}. */

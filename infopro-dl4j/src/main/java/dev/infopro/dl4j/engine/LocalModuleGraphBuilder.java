@@ -10,7 +10,9 @@ import dev.infopro.dl4j.planning.CutRequest;
 import dev.infopro.dl4j.planning.Planner;
 import dev.infopro.dl4j.planning.TrainingPlan;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 import java.util.ArrayList;
@@ -30,6 +32,41 @@ public final class LocalModuleGraphBuilder {
 
     LocalModuleGraphBuilder(ComputationGraph source) {
         this.source = source;
+    }
+
+    /** Starts building from an initialised or trained graph; its weights are copied into the modules. */
+    static LocalModuleGraphBuilder of(ComputationGraph graph) {
+        if (graph == null) {
+            throw new IllegalArgumentException("graph must not be null");
+        }
+        if (graph.getLayers() == null) {
+            graph.init();
+        }
+        return new LocalModuleGraphBuilder(graph);
+    }
+
+    /** Starts building from a configuration; the network is initialised from it first. */
+    static LocalModuleGraphBuilder of(ComputationGraphConfiguration configuration) {
+        if (configuration == null) {
+            throw new IllegalArgumentException("configuration must not be null");
+        }
+        ComputationGraph g = new ComputationGraph(configuration.clone());
+        g.init();
+        return new LocalModuleGraphBuilder(g);
+    }
+
+    /**
+     * Starts building from a MultiLayerNetwork: it is converted to a ComputationGraph (vertex names are the layer
+     * names, or the layer indices when a layer has no name) with its weights.
+     */
+    static LocalModuleGraphBuilder of(MultiLayerNetwork network) {
+        if (network == null) {
+            throw new IllegalArgumentException("network must not be null");
+        }
+        if (network.getLayers() == null || network.params() == null) {
+            network.init();
+        }
+        return new LocalModuleGraphBuilder(network.toComputationGraph());
     }
 
     /** Cuts after the named vertices (each must separate the graph). */
@@ -103,6 +140,15 @@ public final class LocalModuleGraphBuilder {
     /** What to do on a NaN or infinite loss or gradient (default STOP); see {@link OnNonFinite}. */
     public LocalModuleGraphBuilder onNonFinite(OnNonFinite policy) {
         settings.onNonFinite(policy);
+        return this;
+    }
+
+    /**
+     * Runs the modules concurrently with queues of {@code depth} batches between them (0, the default: one after
+     * another); see {@link LocalModuleGraph#setPipelineDepth(int)}.
+     */
+    public LocalModuleGraphBuilder pipeline(int depth) {
+        settings.pipelineDepth(depth);
         return this;
     }
 

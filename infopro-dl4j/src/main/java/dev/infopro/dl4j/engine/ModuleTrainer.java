@@ -56,6 +56,21 @@ public interface ModuleTrainer {
     void endEpoch();
 
     /**
+     * A copy of everything a step changes (parameters, batch-norm statistics, updater state), so that an executor
+     * that runs modules ahead of each other can undo steps of a batch that turns out to be rejected.
+     */
+    Snapshot snapshot();
+
+    /** Puts the module back to {@code snapshot}; the snapshot stays usable. */
+    void restore(Snapshot snapshot);
+
+    /** A module's saved state; {@link #close()} frees it. */
+    interface Snapshot extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
      * Forgets that the module's working memory was sized (after its workspaces were destroyed), so its next step
      * sizes it again with the first-step care.
      */
