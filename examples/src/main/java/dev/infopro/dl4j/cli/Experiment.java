@@ -148,6 +148,8 @@ final class Experiment {
         /** What a NaN or infinite loss or gradient does. */
         @lombok.Builder.Default
         OnNonFinite onNonFinite = OnNonFinite.STOP;
+        /** Queue depth of pipelined module execution; 0 for sequential. */
+        int pipelineDepth;
         /** The command line of the run, kept in checkpoints so that --resume can rebuild it. */
         @lombok.Builder.Default
         List<String> args = List.of();
@@ -181,6 +183,7 @@ final class Experiment {
             LocalTrainer run = trainer.build();
             LocalModuleGraph local = run.getModel();
             local.setOnNonFinite(control.getOnNonFinite());
+            local.setPipelineDepth(control.getPipelineDepth());
             TrainingResult result;
             try {
                 result = run.fit();

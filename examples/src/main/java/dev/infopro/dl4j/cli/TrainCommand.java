@@ -54,6 +54,11 @@ class TrainCommand implements Callable<Integer> {
             description = "On a NaN or infinite loss or gradient: stop (default; the last checkpoint is kept) or skip-batch.")
     String onNan;
 
+    @Option(names = "--pipeline", arity = "0..1", fallbackValue = "2", defaultValue = "0", paramLabel = "DEPTH",
+            description = "Train the modules concurrently, each on its own thread, with queues of DEPTH batches"
+                    + " between them (default DEPTH 2). Same result as sequential training; more memory.")
+    int pipeline;
+
     @Option(names = "--json", description = "Print the result as one JSON line.")
     boolean json;
 
@@ -81,10 +86,13 @@ class TrainCommand implements Callable<Integer> {
         if (keepCheckpoints < 1) {
             throw new UsageException("--keep-checkpoints must be >= 1");
         }
+        if (pipeline < 0) {
+            throw new UsageException("--pipeline DEPTH must be >= 1 (or 0 for sequential training)");
+        }
         ExperimentSpec spec = run.spec(m, m == Method.E2E ? 1 : (cuts != null ? cuts.size() + 1 : k))
                 .toBuilder().cuts(cuts).balanced(balanced).build();
         Experiment.Control control = Experiment.Control.builder().progress(!json).checkpointEvery(checkpointEvery)
-                .keepCheckpoints(keepCheckpoints).resume(resuming).onNonFinite(onNonFinite(onNan)).args(args).build();
+                .keepCheckpoints(keepCheckpoints).resume(resuming).onNonFinite(onNonFinite(onNan)).pipelineDepth(pipeline).args(args).build();
         ExperimentResult r = Experiment.run(spec, out, control);
         if (json) {
             commandSpec.commandLine().getOut().println(Json.line(r));

@@ -68,6 +68,30 @@ class TrainCommandTest {
         assertTrue(bad[1].contains("is not a model zip"), bad[1]);
     }
 
+    @Test
+    void pipelinedTrainingCheckpointsAndResumesExactly(@TempDir Path tmp) throws Exception {
+        Path a = tmp.resolve("uninterrupted");
+        Path c = tmp.resolve("resumed");
+        assertEquals("0", CliUsageTest.run(with("--out", a.toString(), "--pipeline"))[0]);
+        assertEquals("0", CliUsageTest.run(with("--out", c.toString(), "--pipeline"))[0]);
+        assertEquals(List.of("checkpoint-e0001-i000004.zip", "checkpoint-e0002-i000008.zip"),
+                list(c.resolve("checkpoints")));
+        Files.delete(c.resolve("checkpoints/checkpoint-e0002-i000008.zip"));
+        Files.delete(c.resolve("model.zip"));
+        String[] resumed = CliUsageTest.run("train", "--resume", c.toString(), "--json");
+        assertEquals("0", resumed[0], resumed[1]);
+        ComputationGraph ga = ModelSerializer.restoreComputationGraph(a.resolve("model.zip").toFile(), false);
+        ComputationGraph gc = ModelSerializer.restoreComputationGraph(c.resolve("model.zip").toFile(), false);
+        assertEquals(0.0, ga.params().sub(gc.params()).amaxNumber().doubleValue(), 1e-6,
+                "the resumed pipelined run ends with the parameters of the uninterrupted one");
+        JsonNode ma = Json.MAPPER.readTree(a.resolve("metrics.json").toFile());
+        JsonNode mc = Json.MAPPER.readTree(c.resolve("metrics.json").toFile());
+        assertEquals(ma.get("test_accuracy").asDouble(), mc.get("test_accuracy").asDouble(), 0);
+        String[] bad = CliUsageTest.run(with("--out", tmp.resolve("bad").toString(), "--pipeline=-1"));
+        assertEquals("2", bad[0], bad[1]);
+        assertTrue(bad[1].contains("--pipeline DEPTH must be >= 1"), bad[1]);
+    }
+
     private static List<String> list(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".zip")).sorted().toList();
