@@ -88,8 +88,16 @@ final class SplitStrategies {
         }
     }
 
-    /** Min-max partition of the segments into K modules (InfoPro*). */
-    static final class BalancedMemory implements SplitStrategy {
+    /** Min-max partition of the segments into K modules by a cost (InfoPro*, by memory or by compute). */
+    static final class Balanced implements SplitStrategy {
+        private final String name;
+        private final Cost cost;
+
+        Balanced(String name, Cost cost) {
+            this.name = name;
+            this.cost = cost;
+        }
+
         @Override
         public int[] chooseCuts(List<String> validCuts, double[] segmentCost, int k) {
             return chooseCuts(validCuts, segmentCost, new double[validCuts.size()], k);
@@ -97,7 +105,7 @@ final class SplitStrategies {
 
         @Override
         public int[] chooseCuts(List<String> validCuts, double[] segmentCost, double[] cutCost, int k) {
-            checkArguments("BALANCED_MEMORY", validCuts, segmentCost, cutCost, k);
+            checkArguments(name, validCuts, segmentCost, cutCost, k);
             int m = validCuts.size() + 1;
             double[] prefix = new double[m + 1];
             for (int i = 0; i < m; i++) {
@@ -145,13 +153,13 @@ final class SplitStrategies {
         }
 
         @Override
-        public boolean usesMemoryCost() {
-            return true;
+        public Cost cost() {
+            return cost;
         }
 
         @Override
         public String toString() {
-            return "BALANCED_MEMORY";
+            return name;
         }
     }
 }

@@ -7,9 +7,10 @@ import java.util.List;
  *
  * <p>Implementations receive the valid cuts in topological order and the cost of each segment between consecutive
  * valid cuts ({@code segmentCost[i]} = cost of the vertices after valid cut i-1 up to and including valid cut i;
- * {@code segmentCost[validCuts.size()]} = the rest of the network). The built-in cost is the number of layers;
- * strategies that answer {@code true} to {@link #usesMemoryCost()} get estimated training memory instead (activation
- * plus working bytes per segment, and the bytes of the heads a module ending at each valid cut would carry).
+ * {@code segmentCost[validCuts.size()]} = the rest of the network). Which cost they get is their {@link #cost()}:
+ * the number of layers, estimated training memory (activation plus working bytes per segment, and the bytes of the
+ * heads a module ending at each valid cut would carry), or estimated compute (floating-point operations of a
+ * forward pass, a proxy for step time, likewise with the heads').
  */
 @FunctionalInterface
 public interface SplitStrategy {
@@ -32,18 +33,35 @@ public interface SplitStrategy {
         return chooseCuts(validCuts, segmentCost, numModules);
     }
 
-    /** Whether the builder should pass estimated training memory (bytes) as costs instead of layer counts. */
-    default boolean usesMemoryCost() {
-        return false;
+    /** The costs a strategy balances. */
+    enum Cost {
+        /** Number of layers. */
+        LAYERS,
+        /** Estimated training memory in bytes. */
+        MEMORY,
+        /** Estimated floating-point operations of a forward pass. */
+        COMPUTE
+    }
+
+    /** Which cost the planner passes to {@link #chooseCuts}; the number of layers by default. */
+    default Cost cost() {
+        return Cost.LAYERS;
     }
 
     /** Cuts so that the modules hold about the same number of layers (cost). */
     SplitStrategy EQUAL_DEPTH = SplitStrategies::equalDepth;
 
     /**
-     * InfoPro* (docs/method.md §1.5): the K-1 valid cuts that minimise the largest module's estimated training memory (its
-     * backbone activations and working memory plus its heads), found exactly by dynamic programming over the ordered
-     * valid cuts (min-max partition); ties are broken by the smaller sum of squared module costs.
+     * InfoPro* (docs/method.md §1.5): the K-1 valid cuts that minimise the largest module's estimated training
+     * memory (its backbone activations and working memory plus its heads), found exactly by dynamic programming over
+     * the ordered valid cuts (min-max partition); ties are broken by the smaller sum of squared module costs.
      */
-    SplitStrategy BALANCED_MEMORY = new SplitStrategies.BalancedMemory();
+    SplitStrategy BALANCED_MEMORY = new SplitStrategies.Balanced("BALANCED_MEMORY", Cost.MEMORY);
+
+    /**
+     * For pipelined execution, whose throughput the slowest module sets: the K-1 valid cuts that minimise the largest
+     * module's estimated compute (its backbone's and its heads' forward operations), by the same exact min-max search
+     * as {@link #BALANCED_MEMORY}.
+     */
+    SplitStrategy BALANCED_TIME = new SplitStrategies.Balanced("BALANCED_TIME", Cost.COMPUTE);
 }

@@ -41,10 +41,11 @@ public final class CutPlanner {
                     + " needed); use fewer modules");
         }
         int[] idx;
-        if (strategy.usesMemoryCost()) {
-            // memory-balanced search: bytes of each segment and of the heads a module ending there carries
-            double[][] c = MemoryEstimator.splitCosts(conf, inputTypes, valid, heads(method), context,
-                    memoryBatchSize);
+        if (strategy.cost() != SplitStrategy.Cost.LAYERS) {
+            // balanced search: bytes or operations of each segment and of the heads a module ending there carries
+            double[][] c = strategy.cost() == SplitStrategy.Cost.MEMORY
+                    ? MemoryEstimator.splitCosts(conf, inputTypes, valid, heads(method), context, memoryBatchSize)
+                    : ComputeEstimator.splitCosts(conf, inputTypes, valid, heads(method), context);
             idx = strategy.chooseCuts(valid, c[0], c[1], numModules);
         } else {
             List<List<String>> segments = analysis.moduleVertices(valid);

@@ -171,6 +171,13 @@ public final class MemoryEstimator {
     /** Activation bytes ({@link #activationBytes}) of {@code heads} reading an input of type {@code in}. */
     public static long headsVariableBytes(ComputationGraphConfiguration network, InputType in,
                                           List<AuxiliaryHead> heads, HeadContext context, int batchSize) {
+        ComputationGraphConfiguration hc = headsGraph(network, in, heads, context);
+        return activationBytes(report(hc, in), batchSize, hc.getDataType());
+    }
+
+    /** A graph of just {@code heads} reading one input {@code h} of type {@code in}, for cost estimates. */
+    static ComputationGraphConfiguration headsGraph(ComputationGraphConfiguration network, InputType in,
+                                                   List<AuxiliaryHead> heads, HeadContext context) {
         ComputationGraphConfiguration.GraphBuilder gb = new NeuralNetConfiguration.Builder()
                 .dataType(network.getDataType()).graphBuilder().addInputs("h");
         List<String> outs = new ArrayList<>();
@@ -179,8 +186,7 @@ public final class MemoryEstimator {
             outs.add(h.attach(gb, "h", in, "cost" + (i++) + "_", 1.0, context));
         }
         gb.setOutputs(outs.toArray(new String[0])).setInputTypes(in);
-        ComputationGraphConfiguration hc = gb.build();
-        return activationBytes(report(hc, in), batchSize, hc.getDataType());
+        return gb.build();
     }
 
     private static void checkBatch(int batchSize) {

@@ -1,0 +1,104 @@
+package dev.infopro.dl4j.planning;
+
+import dev.infopro.dl4j.config.LocalLearning;
+import dev.infopro.dl4j.config.SplitStrategy;
+import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.models.CifarResNet;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The compute estimate against closed forms, and BALANCED_TIME against brute force over all cut choices. */
+class ComputeEstimatorTest {
+    private static final InputType IN = InputType.convolutional(28, 28, 1);
+
+    private static ComputationGraphConfiguration resnet(int depth) {
+        return CifarResNet.builder().depth(depth).channels(1).height(28).width(28).build().configuration();
+    }
+
+    @Test
+    void convolutionsCostTheirMultiplyAddsAtEveryPosition() {
+        Map<String, Double> c = ComputeEstimator.vertexCosts(resnet(8), IN);
+        // the stem convolution: 3x3 from 1 to 16 channels without bias, 28x28 output positions
+        assertEquals(2.0 * (3 * 3 * 1 * 16) * 28 * 28 + 16 * 28 * 28, c.get("stem_conv"), 1e-9);
+        // batch norm: 4 parameters per channel (gamma, beta, mean, var) at every position, plus its output
+        assertEquals(2.0 * (4 * 16) * 28 * 28 + 16 * 28 * 28, c.get("stem_bn"), 1e-9);
+        assertEquals(2.0 * (64 * 10 + 10) + 10, c.get("fc"), 1e-9);
+    }
+
+    @Test
+    void balancedTimeMinimisesTheLargestModuleExactly() {
+        ComputationGraphConfiguration conf = resnet(14);
+        LocalLearning method = LocalLearning.infoProContrast();
+        for (int k : new int[]{2, 3, 4}) {
+            LocalModuleGraph m = LocalModuleGraph.builder(conf).inputTypes(IN).method(method)
+                    .lambdas(dev.infopro.dl4j.config.LambdaSchedule.referenceDefault(k))
+                    .modules(k, SplitStrategy.BALANCED_TIME).build();
+            GraphAnalysis analysis = new GraphAnalysis(conf);
+            List<String> valid = CutPlanner.headCompatibleCuts(conf, new InputType[]{IN}, analysis.validCuts(), method,
+                    CutPlanner.headContext(new InputType[]{IN}, 10));
+            List<dev.infopro.dl4j.heads.AuxiliaryHead> heads = List.of(method.getReconstructionHead(),
+                    method.getLabelHead());
+            double[][] c = ComputeEstimator.splitCosts(conf, new InputType[]{IN}, valid, heads,
+                    CutPlanner.headContext(new InputType[]{IN}, 10));
+            List<Integer> chosen = new ArrayList<>();
+            for (String cut : m.getConfig().getCuts()) {
+                chosen.add(valid.indexOf(cut));
+            }
+            double best = bruteForce(c[0], c[1], k);
+            assertEquals(best, maxCost(c[0], c[1], chosen), 1e-6 * best, "K = " + k + ", cuts " + chosen);
+            assertTrue(best < total(c[0]), "a split must be cheaper than the whole network");
+        }
+    }
+
+    private static double total(double[] seg) {
+        double t = 0;
+        for (double s : seg) {
+            t += s;
+        }
+        return t;
+    }
+
+    private static double maxCost(double[] seg, double[] cut, List<Integer> cuts) {
+        double max = 0;
+        int start = 0;
+        for (int j = 0; j <= cuts.size(); j++) {
+            int end = j < cuts.size() ? cuts.get(j) : seg.length - 1;
+            double c = 0;
+            for (int s = start; s <= end; s++) {
+                c += seg[s];
+            }
+            if (j < cuts.size()) {
+                c += cut[end];
+            }
+            max = Math.max(max, c);
+            start = end + 1;
+        }
+        return max;
+    }
+
+    private static double bruteForce(double[] seg, double[] cut, int k) {
+        double best = Double.POSITIVE_INFINITY;
+        int n = cut.length;
+        for (long mask = 0; mask < (1L << n); mask++) {
+            if (Long.bitCount(mask) != k - 1) {
+                continue;
+            }
+            List<Integer> cuts = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if ((mask & (1L << i)) != 0) {
+                    cuts.add(i);
+                }
+            }
+            best = Math.min(best, maxCost(seg, cut, cuts));
+        }
+        return best;
+    }
+}
