@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code infopro bench ...}: benchmarks (figures for docs/, never timed tests). */
-@Command(name = "bench", description = "Benchmarks.", subcommands = {BenchCommand.Step.class})
+@Command(name = "bench", description = "Benchmarks.", subcommands = {BenchCommand.Step.class, PipelineBenchCommand.class})
 public class BenchCommand {
 
     /** {@code infopro bench step}: milliseconds per end-to-end training step of a CIFAR ResNet. */

@@ -64,6 +64,7 @@ public final class LocalModuleGraph {
     private int iteration;
     private int epoch;
     private double[] lastScores;
+    private double[] lastSeconds;
     private int skippedBatches;
 
     LocalModuleGraph(TrainingPlan plan, List<ComputationGraph> graphs, int iteration, int epoch) {
@@ -79,6 +80,7 @@ public final class LocalModuleGraph {
         this.epoch = epoch;
         this.lastScores = new double[ts.size()];
         Arrays.fill(lastScores, Double.NaN);
+        this.lastSeconds = lastScores.clone();
         this.inference = new LocalInference(steps, this::isReleaseNativeMemory);
         this.executor = executorFor(plan.getConfig());
         setCounters();
@@ -171,6 +173,7 @@ public final class LocalModuleGraph {
             return scores.clone();
         }
         lastScores = scores;
+        lastSeconds = outcome.getModuleSeconds();
         for (LocalTrainingListener l : localListeners) {
             l.onIteration(this, epoch, iteration, scores.clone());
         }
@@ -256,6 +259,11 @@ public final class LocalModuleGraph {
     /** The loss of each module on the last mini-batch (NaN before the first step). */
     public double[] lastModuleScores() {
         return lastScores.clone();
+    }
+
+    /** Seconds each module spent on the last mini-batch (step and update; NaN before the first step). */
+    public double[] lastModuleSeconds() {
+        return lastSeconds.clone();
     }
 
     /** K, the number of modules. */

@@ -97,6 +97,7 @@ public final class PipelinedExecutor implements ModuleExecutor {
         final Batch batch;
         final INDArray[][] labels;
         final double[] scores;
+        final double[] seconds;
         final List<INDArray> transients = new ArrayList<>();
         INDArray[] inputs;
 
@@ -107,6 +108,7 @@ public final class PipelinedExecutor implements ModuleExecutor {
             this.batch = batch;
             this.labels = labels;
             this.scores = new double[modules];
+            this.seconds = new double[modules];
             this.inputs = batch.getFeatures();
         }
 
@@ -245,7 +247,7 @@ public final class PipelinedExecutor implements ModuleExecutor {
                     inflight.poll();
                     commit(head.seq);
                     head.release();
-                    sink.accept(new StepOutcome(head.scores.clone(), -1, null));
+                    sink.accept(new StepOutcome(head.scores.clone(), -1, null, head.seconds.clone()));
                     continue;
                 }
                 // Batch head was rejected or failed: stop, undo every step from head on, then apply the policy.
@@ -465,6 +467,7 @@ public final class PipelinedExecutor implements ModuleExecutor {
 
         private void step(int m, ModuleTrainer trainer, Job j, boolean last) throws InterruptedException {
             ModuleStepResult r;
+            long t0 = System.nanoTime();
             try {
                 r = trainer.computeGradient(j.inputs, j.labels[m], j.iteration, epoch);
             } catch (Throwable e) {
@@ -484,6 +487,7 @@ public final class PipelinedExecutor implements ModuleExecutor {
                 return;
             }
             j.scores[m] = r.getScore();
+            j.seconds[m] = (System.nanoTime() - t0) / 1e9;
             if (last) {
                 reports.add(new Report(j, m, null, null, 0));
             } else {

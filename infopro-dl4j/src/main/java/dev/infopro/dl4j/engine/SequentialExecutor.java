@@ -41,10 +41,12 @@ public final class SequentialExecutor implements ModuleExecutor {
         int batchSize = (int) features[0].size(0);
         ModuleLabels moduleLabels = new ModuleLabels(features[0], labels, normalization, transients);
         double[] scores = new double[trainers.size()];
+        double[] seconds = new double[trainers.size()];
         INDArray[] in = features;
         for (int k = 0; k < trainers.size(); k++) {
             ModuleTrainer t = trainers.get(k);
             ModuleStepResult r;
+            long t0 = System.nanoTime();
             try {
                 r = t.computeGradient(in, moduleLabels.of(t.getSpec()), iteration, epoch);
             } catch (OutOfMemoryError | RuntimeException e) {
@@ -53,23 +55,26 @@ public final class SequentialExecutor implements ModuleExecutor {
                 }
                 throw e;
             }
+            seconds[k] = (System.nanoTime() - t0) / 1e9;
             scores[k] = r.getScore();
             if (!r.isFinite()) {
                 Arrays.fill(scores, k + 1, scores.length, Double.NaN);
                 for (ModuleTrainer other : trainers) {
                     other.discardGradient();
                 }
-                return new StepOutcome(scores, k, r.getNonFinite());
+                return new StepOutcome(scores, k, r.getNonFinite(), seconds);
             }
             if (r.getCutActivation() != null) {
                 transients.add(r.getCutActivation());
                 in = new INDArray[]{r.getCutActivation()};
             }
         }
-        for (ModuleTrainer t : trainers) {
-            t.applyUpdate(iteration, epoch, batchSize);
+        for (int k = 0; k < trainers.size(); k++) {
+            long t0 = System.nanoTime();
+            trainers.get(k).applyUpdate(iteration, epoch, batchSize);
+            seconds[k] += (System.nanoTime() - t0) / 1e9;
         }
-        return new StepOutcome(scores, -1, null);
+        return new StepOutcome(scores, -1, null, seconds);
     }
 
     /** The label arrays of each module: the class labels, or the de-normalised input as reconstruction target. */

@@ -11,6 +11,21 @@ public class StepOutcome {
     int rejectedModule;
     /** What was not finite, or null. */
     String nonFinite;
+    /** Wall-clock seconds each module spent on the batch (its step and update); 0 for modules that did not run. */
+    double[] moduleSeconds;
+
+    /** An outcome without timings. */
+    public StepOutcome(double[] scores, int rejectedModule, String nonFinite) {
+        this(scores, rejectedModule, nonFinite, new double[scores.length]);
+    }
+
+    /** An outcome with each module's time. */
+    public StepOutcome(double[] scores, int rejectedModule, String nonFinite, double[] moduleSeconds) {
+        this.scores = scores;
+        this.rejectedModule = rejectedModule;
+        this.nonFinite = nonFinite;
+        this.moduleSeconds = moduleSeconds;
+    }
 
     /** Whether every module was updated. */
     public boolean isAccepted() {
