@@ -90,10 +90,9 @@ final class Experiment {
         if (spec.getMethod() != Method.E2E) {
             b.cutAfter(cuts(spec).toArray(new String[0]));
         }
-        if (spec.getMethod() == Method.INFOPRO_CONTRAST || spec.getMethod() == Method.INFOPRO_SOFTMAX) {
-            double[] l = spec.getLambdas();
-            b.lambdas(l != null ? LambdaSchedule.linear(l[0], l[1], l[2], l[3])
-                    : LambdaSchedule.referenceDefault(spec.getK()));
+        double[] l = spec.getLambdas();
+        if (l != null && (spec.getMethod() == Method.INFOPRO_CONTRAST || spec.getMethod() == Method.INFOPRO_SOFTMAX)) {
+            b.lambdas(LambdaSchedule.linear(l[0], l[1], l[2], l[3])); // without --lambdas: the library's defaults
         }
         try {
             return b.build();

@@ -1,6 +1,7 @@
 package dev.infopro.dl4j.planning;
 
 import dev.infopro.dl4j.data.Normalization;
+import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.LocalTrainingConfig;
 import dev.infopro.dl4j.heads.HeadContext;
@@ -63,12 +64,15 @@ public final class Planner {
         if (!m.usesLambdas() && settings.getLambdas() != null) {
             throw new IllegalArgumentException(m.getKind() + " does not use lambdas; remove lambdas(...)");
         }
+        // the library's default lambdas (LambdaSchedule.referenceDefault) when none are given; kept in the saved config
+        LambdaSchedule lambdas = !m.usesLambdas() ? null : settings.getLambdas() != null ? settings.getLambdas()
+                : LambdaSchedule.referenceDefault(resolved.size() + 1);
         int classes = numClasses(conf, settings.getNumClasses());
         HeadContext context = CutPlanner.headContext(inputTypes, classes);
         int numLocal = resolved.size();
         List<List<GraphSplitter.HeadAttachment>> heads = new ArrayList<>();
         for (int i = 0; i < numLocal; i++) {
-            double[] l = m.lambdas(settings.getLambdas(), i, numLocal);
+            double[] l = m.lambdas(lambdas, i, numLocal);
             List<GraphSplitter.HeadAttachment> h = new ArrayList<>();
             if (m.usesLambdas()) {
                 h.add(new GraphSplitter.HeadAttachment(m.getReconstructionHead(), l[0]));
@@ -78,7 +82,7 @@ public final class Planner {
         }
         Normalization norm = settings.getNormalization() != null ? settings.getNormalization()
                 : Normalization.none((int) context.getImageChannels());
-        LocalTrainingConfig config = settings.toBuilder().cuts(resolved).method(m).normalization(norm)
+        LocalTrainingConfig config = settings.toBuilder().cuts(resolved).method(m).lambdas(lambdas).normalization(norm)
                 .inputTypes(inputTypes.clone()).numClasses(classes).build();
         List<GraphSplitter.ModuleConfiguration> parts = GraphSplitter.split(conf, inputTypes, resolved, heads,
                 context, settings.getUpdater());
