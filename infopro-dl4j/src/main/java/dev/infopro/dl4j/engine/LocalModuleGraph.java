@@ -2,19 +2,26 @@ package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.config.LocalTrainingConfig;
 import dev.infopro.dl4j.config.OnNonFinite;
+import dev.infopro.dl4j.data.ImageDataSetIterator;
+import dev.infopro.dl4j.data.Normalization;
+import dev.infopro.dl4j.heads.AuxiliaryHead;
 import dev.infopro.dl4j.planning.ModuleSpec;
 import dev.infopro.dl4j.planning.Planner;
 import dev.infopro.dl4j.planning.TrainingPlan;
 import dev.infopro.dl4j.planning.WeightTransfer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.evaluation.IEvaluation;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +33,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A DL4J network cut into K gradient-isolated local modules, each trained by its own loss.
@@ -55,32 +63,73 @@ public final class LocalModuleGraph {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalModuleGraph.class);
 
+    /** Null until the model is planned (see {@link PendingBuild}). */
     private TrainingPlan plan;
-    private final List<GraphModuleTrainer> trainers;
-    private final List<ModuleTrainer> steps;
+    /** Non-null while the model waits for its first batch to know its input types. */
+    private PendingBuild pending;
+    private List<GraphModuleTrainer> trainers = List.of();
+    private List<ModuleTrainer> steps = List.of();
     private final ModuleExecutor executor = new SequentialExecutor();
-    private final LocalInference inference;
+    private final LocalInference inference = new LocalInference(this::modulesFor, this::isReleaseNativeMemory);
     private final List<LocalTrainingListener> localListeners = new ArrayList<>();
+    private List<TrainingListener> dl4jListeners = List.of();
+    /** The reconstruction target's maker, once the normalisation is known (null when no module reconstructs). */
+    private ReconstructionTarget target;
+    private boolean targetResolved;
+    /** The MultiLayerNetwork configuration (JSON) the model was converted from, or null for a ComputationGraph. */
+    private String multiLayerOrigin;
     private int iteration;
     private int epoch;
     private double[] lastScores;
     private int skippedBatches;
 
     LocalModuleGraph(TrainingPlan plan, List<ComputationGraph> graphs, int iteration, int epoch) {
-        this.plan = plan;
+        this.iteration = iteration;
+        this.epoch = epoch;
+        materialise(plan, graphs);
+    }
+
+    /** A model planned and built at its first batch (its input types are not known before). */
+    LocalModuleGraph(PendingBuild pending) {
+        this.pending = pending;
+        this.lastScores = new double[pending.numModules()];
+        Arrays.fill(lastScores, Double.NaN);
+    }
+
+    private void materialise(TrainingPlan newPlan, List<ComputationGraph> graphs) {
+        this.plan = newPlan;
         List<GraphModuleTrainer> ts = new ArrayList<>();
         for (int k = 0; k < graphs.size(); k++) {
-            ts.add(new GraphModuleTrainer(plan.getModules().get(k).getSpec(), graphs.get(k),
-                    plan.getConfig().getWeightDecay(), plan.getConfig().isReleaseNativeMemory()));
+            GraphModuleTrainer t = new GraphModuleTrainer(newPlan.getModules().get(k).getSpec(), graphs.get(k),
+                    newPlan.getConfig().getWeightDecay(), newPlan.getConfig().isReleaseNativeMemory());
+            t.setListeners(dl4jListeners);
+            ts.add(t);
         }
         this.trainers = Collections.unmodifiableList(ts);
         this.steps = Collections.unmodifiableList(new ArrayList<>(ts));
-        this.iteration = iteration;
-        this.epoch = epoch;
         this.lastScores = new double[ts.size()];
         Arrays.fill(lastScores, Double.NaN);
-        this.inference = new LocalInference(steps, this::isReleaseNativeMemory);
         setCounters();
+    }
+
+    /** Plans and builds a pending model with the input types of {@code features} (no-op once planned). */
+    private List<ModuleTrainer> modulesFor(INDArray[] features) {
+        if (pending != null) {
+            TrainingPlan p = pending.plan(features);
+            materialise(p, pending.build(p));
+            pending = null;
+        }
+        return steps;
+    }
+
+    private TrainingPlan requirePlan(String what) {
+        if (plan == null) {
+            throw new IllegalStateException(what + " needs the modules, which are built at the first fit(...) or"
+                    + " output(...) call: the network's configuration does not determine its input types (DL4J keeps"
+                    + " no image size for a convolution), so they are taken from the first batch. Train or run a"
+                    + " batch first, or give inputTypes(...) to the builder");
+        }
+        return plan;
     }
 
     /** Starts building from an initialised or trained graph; its weights are copied into the modules. */
@@ -105,8 +154,9 @@ public final class LocalModuleGraph {
     }
 
     /**
-     * Starts building from a MultiLayerNetwork: it is converted to a ComputationGraph (vertex names are the layer
-     * names, or the layer indices when a layer has no name) with its weights.
+     * Starts building from a MultiLayerNetwork: it is converted to a ComputationGraph with its weights (DL4J names
+     * the vertices by layer index, "0", "1", ..., so cuts are given as {@code cutAfter("3")}), and the model
+     * exports back to a MultiLayerNetwork ({@link #toMultiLayerNetwork()}).
      */
     public static LocalModuleGraphBuilder builder(MultiLayerNetwork network) {
         if (network == null) {
@@ -115,7 +165,7 @@ public final class LocalModuleGraph {
         if (network.getLayers() == null || network.params() == null) {
             network.init();
         }
-        return new LocalModuleGraphBuilder(network.toComputationGraph());
+        return new LocalModuleGraphBuilder(network.toComputationGraph(), network.getLayerWiseConfigurations().toJson());
     }
 
     // ------------------------------------------------------------------------------------------------ training
@@ -130,8 +180,41 @@ public final class LocalModuleGraph {
         }
     }
 
-    /** Trains for one pass over {@code data}. */
+    /**
+     * Trains for one pass over {@code data}. At the first batch of a model without a normalisation
+     * ({@code inputNormalization(...)}), the reconstruction target's normalisation is read from the iterator: an
+     * {@link ImageDataSetIterator}'s own, or its pre-processor's when that is a DL4J {@code NormalizerStandardize},
+     * {@code NormalizerMinMaxScaler} or {@code ImagePreProcessingScaler} ({@link Normalization#fromPreProcessor});
+     * it is then kept in the configuration.
+     *
+     * @throws IllegalArgumentException when the reconstruction target is not in [0, 1] (see {@link #fit(DataSet)})
+     */
     public void fit(DataSetIterator data) {
+        if (data.resetSupported()) {
+            data.reset();
+        }
+        while (data.hasNext()) {
+            DataSet batch = data.next();
+            step(features(batch), new INDArray[]{batch.getLabels()}, data);
+        }
+        endEpoch();
+    }
+
+    /** Trains for {@code epochs} passes over multi-input / multi-output data. */
+    public void fit(MultiDataSetIterator data, int epochs) {
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+        for (int e = 0; e < epochs; e++) {
+            fit(data);
+        }
+    }
+
+    /**
+     * Trains for one pass over multi-input / multi-output data. Its normalisation is not read from a
+     * {@code MultiDataSetPreProcessor}: give {@code inputNormalization(...)} when a module reconstructs the input.
+     */
+    public void fit(MultiDataSetIterator data) {
         if (data.resetSupported()) {
             data.reset();
         }
@@ -141,12 +224,17 @@ public final class LocalModuleGraph {
         endEpoch();
     }
 
-    /** One training step on one mini-batch; returns the module losses. */
+    /**
+     * One training step on one mini-batch; returns the module losses. The first batch plans and builds a model whose
+     * input types were not known ({@link LocalModuleGraphBuilder#build()}). When a module reconstructs the input
+     * and no normalisation was given or read from an iterator, the input itself is the target, and the first batch
+     * is checked to be in [0, 1].
+     *
+     * @throws IllegalArgumentException for a batch that does not fit the network, or a reconstruction target
+     *                                  outside [0, 1] (the message says what to pass)
+     */
     public double[] fit(DataSet batch) {
-        if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null) {
-            throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
-        }
-        return fit(new INDArray[]{batch.getFeatures()}, new INDArray[]{batch.getLabels()});
+        return step(features(batch), new INDArray[]{batch.getLabels()}, null);
     }
 
     /** One training step on one multi-input / multi-output mini-batch; returns the module losses. */
@@ -154,13 +242,22 @@ public final class LocalModuleGraph {
         if (batch.hasMaskArrays()) {
             throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
         }
-        return fit(batch.getFeatures(), batch.getLabels());
+        return step(batch.getFeatures(), batch.getLabels(), null);
     }
 
-    private double[] fit(INDArray[] features, INDArray[] labels) {
+    private static INDArray[] features(DataSet batch) {
+        if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null) {
+            throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
+        }
+        return new INDArray[]{batch.getFeatures()};
+    }
+
+    private double[] step(INDArray[] features, INDArray[] labels, DataSetIterator source) {
+        modulesFor(features);
         LocalTrainingConfig config = plan.getConfig();
         BatchChecks.check(config, plan.getModules().get(0).getSpec().getInputNames().size(), features, labels);
-        StepOutcome outcome = executor.step(steps, features, labels, config.getNormalization(), iteration, epoch);
+        resolveTarget(features[0], source);
+        StepOutcome outcome = executor.step(steps, features, labels, target, iteration, epoch);
         double[] scores = outcome.getScores();
         if (!outcome.isAccepted()) {
             if (config.getOnNonFinite() == OnNonFinite.STOP) {
@@ -180,6 +277,38 @@ public final class LocalModuleGraph {
         iteration++;
         setCounters();
         return scores.clone();
+    }
+
+    // The reconstruction target's normalisation: the configured one (the user's, or one read before and saved) is
+    // trusted; otherwise it is read from the iterator or is the identity, and the first batch must then be in [0, 1].
+    private void resolveTarget(INDArray features, DataSetIterator source) {
+        if (targetResolved) {
+            return;
+        }
+        LocalTrainingConfig config = plan.getConfig();
+        boolean reconstructs = plan.moduleSpecs().stream().anyMatch(s -> s.getOutputTargets() != null
+                && s.getOutputTargets().contains(AuxiliaryHead.Target.INPUT_IMAGE));
+        if (reconstructs) {
+            InputType input = config.getInputTypes()[0];
+            Normalization n = config.getNormalization();
+            if (n == null) {
+                DataSetPreProcessor pre = source == null ? null : source.getPreProcessor();
+                Optional<Normalization> read = source instanceof ImageDataSetIterator && pre == null
+                        ? Optional.of(((ImageDataSetIterator) source).getNormalization())
+                        : Normalization.fromPreProcessor(pre, features);
+                n = read.orElseGet(() -> Normalization.none((int) features.size(1)));
+                String what = read.isPresent() ? "the input with the iterator's "
+                        + (pre != null ? pre.getClass().getSimpleName() : "normalisation") + " undone"
+                        : "the input itself: no inputNormalization(...) was given"
+                        + (pre != null ? " and the iterator's pre-processor " + pre.getClass().getSimpleName()
+                        + " is not one whose normalisation can be read" : "");
+                new ReconstructionTarget(n, input).requireUnitRange(features, what);
+                plan = plan.withConfig(config.toBuilder().normalization(n).build());
+                LOG.info("Reconstruction target: {}", read.isPresent() ? n + " read from the iterator" : "the input");
+            }
+            target = new ReconstructionTarget(n, input);
+        }
+        targetResolved = true;
     }
 
     private void endEpoch() {
@@ -212,30 +341,87 @@ public final class LocalModuleGraph {
 
     /** Classification accuracy etc. of the first network output on {@code data}. */
     public Evaluation evaluate(DataSetIterator data) {
-        return inference.evaluate(data);
+        return doEvaluation(data, new Evaluation())[0];
+    }
+
+    /**
+     * Runs any DL4J evaluations ({@code Evaluation}, {@code ROC}, {@code ROCMultiClass}, {@code RegressionEvaluation},
+     * ...) on the first network output over {@code data}, as DL4J's {@code ComputationGraph.doEvaluation} does.
+     *
+     * @return the same evaluation objects, filled in
+     */
+    @SafeVarargs
+    public final <T extends IEvaluation> T[] doEvaluation(DataSetIterator data, T... evaluations) {
+        if (evaluations == null || evaluations.length == 0) {
+            throw new IllegalArgumentException("Give at least one evaluation, e.g. doEvaluation(data, new ROC())");
+        }
+        return inference.doEvaluation(data, evaluations);
     }
 
     /**
      * The network without heads: exactly the original topology and configuration, with the trained weights
-     * (including batch-norm running statistics). The updater state is not carried over.
+     * (including batch-norm running statistics). The updater state is not carried over. Before a pending model's
+     * first batch, a copy of the network it was built from.
      */
     public ComputationGraph toComputationGraph() {
-        ComputationGraph g = new ComputationGraph(plan.networkConfiguration());
-        g.init();
-        for (GraphModuleTrainer t : trainers) {
-            WeightTransfer.copyMatchingLayers(t.getGraph(), g);
+        ComputationGraph g;
+        if (plan == null) {
+            g = pending.getSource().clone();
+        } else {
+            g = new ComputationGraph(plan.networkConfiguration());
+            g.init();
+            for (GraphModuleTrainer t : trainers) {
+                WeightTransfer.copyMatchingLayers(t.getGraph(), g);
+            }
         }
         g.getConfiguration().setIterationCount(iteration);
         g.getConfiguration().setEpochCount(epoch);
         return g;
     }
 
+    /**
+     * The network as the MultiLayerNetwork it was converted from ({@link #builder(MultiLayerNetwork)}): its own
+     * configuration with the trained weights, as {@link #toComputationGraph()} gives them.
+     *
+     * @throws IllegalStateException when the model was built from a ComputationGraph (use
+     *                               {@link #toComputationGraph()})
+     */
+    public MultiLayerNetwork toMultiLayerNetwork() {
+        if (multiLayerOrigin == null) {
+            throw new IllegalStateException("This model was built from a ComputationGraph, so it exports as one: use"
+                    + " toComputationGraph(). toMultiLayerNetwork() is for models built with"
+                    + " LocalModuleGraph.builder(MultiLayerNetwork)");
+        }
+        return NetworkExport.toMultiLayerNetwork(toComputationGraph(), multiLayerOrigin);
+    }
+
+    /** Whether the model was built from a MultiLayerNetwork (and exports as one). */
+    public boolean isFromMultiLayerNetwork() {
+        return multiLayerOrigin != null;
+    }
+
+    /** The MultiLayerNetwork configuration JSON the model was converted from, or null. */
+    String getMultiLayerOrigin() {
+        return multiLayerOrigin;
+    }
+
+    void setMultiLayerOrigin(String json) {
+        this.multiLayerOrigin = json;
+    }
+
     // ------------------------------------------------------------------------------------------------ listeners
 
-    /** Replaces the DL4J training listeners (attached to every module graph). */
+    /**
+     * Replaces the DL4J training listeners, attached to every module graph: each is called once per module and
+     * iteration with that module's graph as the model. {@code ScoreIterationListener} and listeners like it work;
+     * those that need the whole network are refused with the equivalent to use ({@link Dl4jListeners}).
+     *
+     * @throws IllegalArgumentException for a listener that cannot work on a local model
+     */
     public void setListeners(TrainingListener... trainingListeners) {
+        dl4jListeners = Dl4jListeners.check(trainingListeners);
         for (GraphModuleTrainer t : trainers) {
-            t.setListeners(Arrays.asList(trainingListeners));
+            t.setListeners(dl4jListeners);
         }
     }
 
@@ -261,13 +447,14 @@ public final class LocalModuleGraph {
         return lastScores.clone();
     }
 
-    /** K, the number of modules. */
+    /** K, the number of modules (as requested until a pending model has planned its cuts). */
     public int numModules() {
-        return trainers.size();
+        return plan == null ? pending.numModules() : trainers.size();
     }
 
     /** The module graphs (backbone segment plus heads), for inspection. Do not train them directly. */
     public List<ComputationGraph> getModules() {
+        requirePlan("getModules()");
         List<ComputationGraph> graphs = new ArrayList<>();
         for (GraphModuleTrainer t : trainers) {
             graphs.add(t.getGraph());
@@ -277,22 +464,25 @@ public final class LocalModuleGraph {
 
     /** What each module contains. */
     public List<ModuleSpec> getModuleSpecs() {
-        return plan.moduleSpecs();
+        return requirePlan("getModuleSpecs()").moduleSpecs();
     }
 
     /** The plan this model was built from (with the current configuration). */
     public TrainingPlan getPlan() {
-        return plan;
+        return requirePlan("getPlan()");
     }
 
-    /** The local training configuration, policies included. */
+    /**
+     * The local training configuration, policies included. Before a pending model's first batch, the settings as
+     * given (cuts, input types and defaults not yet resolved).
+     */
     public LocalTrainingConfig getConfig() {
-        return plan.getConfig();
+        return plan == null ? pending.getSettings() : plan.getConfig();
     }
 
     /** A copy of the whole network's configuration. */
     public ComputationGraphConfiguration getNetworkConfiguration() {
-        return plan.networkConfiguration();
+        return plan == null ? pending.getSource().getConfiguration().clone() : plan.networkConfiguration();
     }
 
     /** Mini-batches trained so far. */
@@ -310,12 +500,21 @@ public final class LocalModuleGraph {
      * part of the configuration, so it is saved with the model.
      */
     public void setOnNonFinite(OnNonFinite policy) {
-        plan = plan.withConfig(plan.getConfig().toBuilder().onNonFinite(policy).build());
+        LocalTrainingConfig c = getConfig().toBuilder().onNonFinite(policy).build();
+        setConfig(c);
+    }
+
+    private void setConfig(LocalTrainingConfig c) {
+        if (plan == null) {
+            pending = pending.withSettings(c);
+        } else {
+            plan = plan.withConfig(c);
+        }
     }
 
     /** The policy for NaN or infinite losses and gradients. */
     public OnNonFinite getOnNonFinite() {
-        return plan.getConfig().getOnNonFinite();
+        return getConfig().getOnNonFinite();
     }
 
     /**
@@ -332,7 +531,7 @@ public final class LocalModuleGraph {
      * with the model.
      */
     public void setReleaseNativeMemory(boolean release) {
-        plan = plan.withConfig(plan.getConfig().toBuilder().releaseNativeMemory(release).build());
+        setConfig(getConfig().toBuilder().releaseNativeMemory(release).build());
         for (GraphModuleTrainer t : trainers) {
             t.setReleaseNativeMemory(release);
         }
@@ -340,7 +539,7 @@ public final class LocalModuleGraph {
 
     /** See {@link #setReleaseNativeMemory(boolean)}. */
     public boolean isReleaseNativeMemory() {
-        return plan.getConfig().isReleaseNativeMemory();
+        return getConfig().isReleaseNativeMemory();
     }
 
     /** Mini-batches skipped by {@link OnNonFinite#SKIP_BATCH} since this object was built or loaded. */
@@ -355,11 +554,13 @@ public final class LocalModuleGraph {
      * configuration, counters) into one zip file, atomically; see {@link LocalModelSerializer}.
      */
     public void save(File file) throws IOException {
+        requirePlan("save(...)");
         LocalModelSerializer.write(this, file);
     }
 
     /** Writes the same zip as {@link #save(File)} to a stream (not atomic; the stream is not closed). */
     public void save(OutputStream out) throws IOException {
+        requirePlan("save(...)");
         LocalModelSerializer.write(this, out);
     }
 
