@@ -10,6 +10,7 @@ import dev.infopro.dl4j.data.Datasets;
 import dev.infopro.dl4j.data.ImageDataSetIterator;
 import dev.infopro.dl4j.data.ImageDataset;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.engine.ModelProvenance;
 import dev.infopro.dl4j.engine.LocalModuleGraphBuilder;
 import dev.infopro.dl4j.training.EpochResult;
 import dev.infopro.dl4j.training.LocalTrainer;
@@ -19,7 +20,6 @@ import dev.infopro.dl4j.models.CutPresets;
 import dev.infopro.dl4j.optim.TrainingRecipe;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import dev.infopro.dl4j.optim.TorchSgd;
 import org.nd4j.linalg.schedule.ISchedule;
 import dev.infopro.dl4j.optim.CosineAnnealingSchedule;
@@ -201,7 +201,7 @@ final class Experiment {
             Json.MAPPER.writeValue(out.resolve("metrics.json").toFile(), summary);
             Charts.trainingCurves(spec.label(), epochs, out.resolve("curves.png"));
             local.save(out.resolve("local-model.zip").toFile());
-            ModelSerializer.writeModel(local.toComputationGraph(), out.resolve("model.zip").toFile(), false);
+            ModelProvenance.writeModel(local, out.resolve("model.zip").toFile()); // plain network + how it was trained
             return summary;
         }
     }
