@@ -2,7 +2,6 @@ package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.config.LocalTrainingConfig;
 import dev.infopro.dl4j.config.OnNonFinite;
-import dev.infopro.dl4j.data.ImageDataSetIterator;
 import dev.infopro.dl4j.data.Normalization;
 import dev.infopro.dl4j.heads.AuxiliaryHead;
 import dev.infopro.dl4j.planning.ModuleSpec;
@@ -18,7 +17,6 @@ import org.nd4j.evaluation.IEvaluation;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
-import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
@@ -33,7 +31,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * A DL4J network cut into K gradient-isolated local modules, each trained by its own loss.
@@ -292,19 +289,8 @@ public final class LocalModuleGraph {
             InputType input = config.getInputTypes()[0];
             Normalization n = config.getNormalization();
             if (n == null) {
-                DataSetPreProcessor pre = source == null ? null : source.getPreProcessor();
-                Optional<Normalization> read = source instanceof ImageDataSetIterator && pre == null
-                        ? Optional.of(((ImageDataSetIterator) source).getNormalization())
-                        : Normalization.fromPreProcessor(pre, features);
-                n = read.orElseGet(() -> Normalization.none((int) features.size(1)));
-                String what = read.isPresent() ? "the input with the iterator's "
-                        + (pre != null ? pre.getClass().getSimpleName() : "normalisation") + " undone"
-                        : "the input itself: no inputNormalization(...) was given"
-                        + (pre != null ? " and the iterator's pre-processor " + pre.getClass().getSimpleName()
-                        + " is not one whose normalisation can be read" : "");
-                new ReconstructionTarget(n, input).requireUnitRange(features, what);
+                n = ReconstructionTarget.chooseNormalization(features, input, source);
                 plan = plan.withConfig(config.toBuilder().normalization(n).build());
-                LOG.info("Reconstruction target: {}", read.isPresent() ? n + " read from the iterator" : "the input");
             }
             target = new ReconstructionTarget(n, input);
         }

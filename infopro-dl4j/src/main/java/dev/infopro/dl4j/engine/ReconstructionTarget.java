@@ -1,8 +1,13 @@
 package dev.infopro.dl4j.engine;
 
+import dev.infopro.dl4j.data.ImageDataSetIterator;
 import dev.infopro.dl4j.data.Normalization;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+
+import java.util.Optional;
 
 /**
  * The decoder's target x01 for a batch of features: the features de-normalised ({@link Normalization#denormalize},
@@ -34,6 +39,31 @@ public final class ReconstructionTarget {
             x01 = x01.reshape('c', x01.size(0), f.getDepth(), f.getHeight(), f.getWidth());
         }
         return x01;
+    }
+
+    /**
+     * The normalisation the library chooses when none was given: the iterator's (an {@link ImageDataSetIterator}'s
+     * own, or its DL4J pre-processor's, {@link Normalization#fromPreProcessor}), else the identity; the first batch's
+     * target must then be in [0, 1].
+     *
+     * @param features the first batch's first input
+     * @param input    the type of the network's first input
+     * @param source   the iterator the batch came from, or null
+     * @throws IllegalArgumentException when the target is outside [0, 1], saying what to pass
+     */
+    static Normalization chooseNormalization(INDArray features, InputType input, DataSetIterator source) {
+        DataSetPreProcessor pre = source == null ? null : source.getPreProcessor();
+        Optional<Normalization> read = source instanceof ImageDataSetIterator && pre == null
+                ? Optional.of(((ImageDataSetIterator) source).getNormalization())
+                : Normalization.fromPreProcessor(pre, features);
+        Normalization n = read.orElseGet(() -> Normalization.none((int) features.size(1)));
+        String what = read.isPresent() ? "the input with the iterator's "
+                + (pre != null ? pre.getClass().getSimpleName() : "normalisation") + " undone"
+                : "the input itself: no inputNormalization(...) was given"
+                + (pre != null ? " and the iterator's pre-processor " + pre.getClass().getSimpleName()
+                + " is not one whose normalisation can be read" : "");
+        new ReconstructionTarget(n, input).requireUnitRange(features, what);
+        return n;
     }
 
     /**
