@@ -10,6 +10,7 @@ import dev.infopro.dl4j.data.Datasets;
 import dev.infopro.dl4j.data.ImageDataSetIterator;
 import dev.infopro.dl4j.data.ImageDataset;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.engine.ModelProvenance;
 import dev.infopro.dl4j.engine.LocalModuleGraphBuilder;
 import dev.infopro.dl4j.training.EpochResult;
 import dev.infopro.dl4j.training.LocalTrainer;
@@ -19,7 +20,6 @@ import dev.infopro.dl4j.models.CutPresets;
 import dev.infopro.dl4j.optim.TrainingRecipe;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import dev.infopro.dl4j.optim.TorchSgd;
 import org.nd4j.linalg.schedule.ISchedule;
 import dev.infopro.dl4j.optim.CosineAnnealingSchedule;
@@ -90,10 +90,9 @@ final class Experiment {
         if (spec.getMethod() != Method.E2E) {
             b.cutAfter(cuts(spec).toArray(new String[0]));
         }
-        if (spec.getMethod() == Method.INFOPRO_CONTRAST || spec.getMethod() == Method.INFOPRO_SOFTMAX) {
-            double[] l = spec.getLambdas();
-            b.lambdas(l != null ? LambdaSchedule.linear(l[0], l[1], l[2], l[3])
-                    : LambdaSchedule.referenceDefault(spec.getK()));
+        double[] l = spec.getLambdas();
+        if (l != null && (spec.getMethod() == Method.INFOPRO_CONTRAST || spec.getMethod() == Method.INFOPRO_SOFTMAX)) {
+            b.lambdas(LambdaSchedule.linear(l[0], l[1], l[2], l[3])); // without --lambdas: the library's defaults
         }
         try {
             return b.build();
@@ -205,7 +204,7 @@ final class Experiment {
             Json.MAPPER.writeValue(out.resolve("metrics.json").toFile(), summary);
             Charts.trainingCurves(spec.label(), epochs, out.resolve("curves.png"));
             local.save(out.resolve("local-model.zip").toFile());
-            ModelSerializer.writeModel(local.toComputationGraph(), out.resolve("model.zip").toFile(), false);
+            ModelProvenance.writeModel(local, out.resolve("model.zip").toFile()); // plain network + how it was trained
             return summary;
         }
     }

@@ -1,19 +1,17 @@
 package dev.infopro.dl4j.examples;
 
-import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.data.DatasetSplits;
 import dev.infopro.dl4j.data.Datasets;
 import dev.infopro.dl4j.data.ImageDataSetIterator;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.engine.ModelProvenance;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.optim.CosineAnnealingSchedule;
 import dev.infopro.dl4j.optim.TorchSgd;
 import dev.infopro.dl4j.training.LocalTrainer;
 import dev.infopro.dl4j.training.TrainingResult;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 
 import java.io.File;
 
@@ -28,9 +26,8 @@ public final class QuickStart {
 
     public static void main(String[] args) throws Exception {
         LocalModuleGraph local = train(2000, 2);
-        ComputationGraph plain = local.toComputationGraph();
         File out = new File("quickstart-model.zip");
-        ModelSerializer.writeModel(plain, out, false);
+        ModelProvenance.writeModel(local, out); // the plain ComputationGraph, with how it was trained
         System.out.println("plain ComputationGraph written to " + out.getAbsolutePath());
     }
 
@@ -43,12 +40,11 @@ public final class QuickStart {
         data = data.toBuilder().train(data.getTrain().subset(trainImages)).build();
 
         ComputationGraph net = CifarResNet.builder().depth(8).channels(1).height(28).width(28).build().init();
+        // The minimal drop-in: no input types (taken from the first batch), no lambdas (the library's defaults,
+        // LambdaSchedule.referenceDefault), no normalisation (read from the training iterator at the first batch)
         LocalModuleGraph local = LocalModuleGraph.builder(net)
-                .inputTypes(InputType.convolutional(28, 28, 1))
                 .cutAfter("s1b0")                                  // stem + first block | the rest
                 .method(LocalLearning.infoProContrast())
-                .lambdas(LambdaSchedule.linear(5, 1, 0, 0))        // the reference's K = 2 values
-                .inputNormalization(data.getNormalization())      // the decoder rebuilds x * std + mean
                 .updater(new TorchSgd(new CosineAnnealingSchedule(0.02, epochs)))
                 .weightDecay(1e-4)
                 .build();

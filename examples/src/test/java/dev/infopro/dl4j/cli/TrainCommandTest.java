@@ -1,5 +1,6 @@
 package dev.infopro.dl4j.cli;
 
+import dev.infopro.dl4j.engine.ModelProvenance;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,10 @@ class TrainCommandTest {
         JsonNode metrics = Json.MAPPER.readTree(a.resolve("metrics.json").toFile());
         assertEquals(2, metrics.get("epochs").size());
         assertEquals(2, metrics.get("epochs").get(0).get("module_train_loss").size(), "one loss per module");
+        ModelProvenance provenance = ModelProvenance.read(a.resolve("model.zip").toFile());
+        assertEquals(2, provenance.getEpochs(), "model.zip says how it was trained");
+        assertEquals(2, provenance.getK());
+        assertEquals("ComputationGraph", provenance.getNetwork());
         assertEquals(List.of("checkpoint-e0001-i000004.zip", "checkpoint-e0002-i000008.zip"), list(a.resolve("checkpoints")));
 
         // the same run, "killed" after epoch 1: drop what epoch 2 wrote, then --resume

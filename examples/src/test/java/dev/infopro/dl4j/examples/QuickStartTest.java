@@ -1,8 +1,10 @@
 package dev.infopro.dl4j.examples;
 
+import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.data.Datasets;
 import dev.infopro.dl4j.data.ImageDataSetIterator;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,5 +27,10 @@ class QuickStartTest {
         }
         assertTrue(localAccuracy > 0.55, "test accuracy " + localAccuracy + " should be far above chance (0.10)");
         assertEquals(localAccuracy, plainAccuracy, 0, "toComputationGraph() classifies like the local model");
+        // the drop-in took everything it was not given from the network and the data
+        assertEquals(Datasets.loadEmbeddedFashionMnist().getNormalization(), local.getConfig().getNormalization(),
+                "normalisation read from the training iterator");
+        assertEquals(LambdaSchedule.referenceDefault(2), local.getConfig().getLambdas());
+        assertEquals(InputType.convolutional(28, 28, 1), local.getConfig().getInputTypes()[0]);
     }
 }

@@ -46,11 +46,17 @@ public final class LambdaSchedule implements Serializable {
     }
 
     /**
-     * The reference's lambdas for K modules: its ResNet-32 CIFAR-10 rows (docs/method.md §1.4) for K = 2, 8 and 16,
-     * and the K = 4 row (6, 0, 1, 2) for every other K, for which the reference has none. The one place the
-     * library and the tool take their default lambdas from.
+     * The default lambdas for K modules, used whenever an InfoPro method is given no {@code lambdas(...)}: the
+     * reference's CIFAR-10 ResNet-32 rows (docs/method.md §1.4) for K = 2 ({@code linear(5, 1, 0, 0)}), K = 4
+     * ({@code linear(6, 0, 1, 2)}), K = 8 ({@code linear(5, 0, 0, 2)}) and K = 16 ({@code linear(5, 0.05, 0.2,
+     * 0.5)}). <b>Rule for any other K</b>, for which the reference publishes nothing: the K = 4 row,
+     * {@code linear(6, 0, 1, 2)}, interpolated linearly over that K's local modules (so the first local module is
+     * reconstruction only, (6, 0), and the last is (1, 2), as in the reference's deeper rows). The one place the
+     * library and the tool take their default lambdas from; the values were tuned for ResNet-32 on CIFAR-10, so on
+     * other networks and data they are a starting point, not a tuned choice.
      *
      * @param k the number of modules, at least 2
+     * @throws IllegalArgumentException when {@code k < 2}
      */
     public static LambdaSchedule referenceDefault(int k) {
         if (k < 2) {

@@ -3,12 +3,18 @@ package dev.infopro.dl4j.data;
 import lombok.AccessLevel;
 import lombok.NoArgsConstructor;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
+import org.nd4j.linalg.dataset.api.preprocessor.ImagePreProcessingScaler;
+import org.nd4j.linalg.dataset.api.preprocessor.NormalizerMinMaxScaler;
 import org.nd4j.linalg.dataset.api.preprocessor.NormalizerStandardize;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * Per-channel normalisation of images scaled to [0, 1]: {@code x = (v/255 - mean[c]) / std[c]}. The one class for
@@ -186,6 +192,52 @@ public final class Normalization implements Serializable {
         Broadcast.mul(out, s, out, 1);
         Broadcast.add(out, m, out, 1);
         return out;
+    }
+
+    /**
+     * The normalisation a DL4J pre-processor applied to {@code features}, as the affine map that undoes it: read by
+     * reverting a small probe (0, 1 and 2 in every feature) with the pre-processor's own {@code revertFeatures},
+     * so it is exactly what DL4J would revert, per feature on dimension 1 (per channel for NCHW images, per column
+     * for flat vectors). {@link NormalizerStandardize} and {@link NormalizerMinMaxScaler} revert to the raw data;
+     * an {@link ImagePreProcessingScaler}'s raw data are pixel values, so its result is further divided by its
+     * maximum pixel value, giving images in [0, 1].
+     *
+     * @param preProcessor the iterator's pre-processor (may be null)
+     * @param features     a batch of features it produced (for the shape and data type)
+     * @return the normalisation, or empty when the pre-processor is none of those three or does not revert
+     *         affinely per feature
+     */
+    public static Optional<Normalization> fromPreProcessor(DataSetPreProcessor preProcessor, INDArray features) {
+        boolean pixels = preProcessor instanceof ImagePreProcessingScaler;
+        if (!(pixels || preProcessor instanceof NormalizerStandardize
+                || preProcessor instanceof NormalizerMinMaxScaler) || features.rank() < 2) {
+            return Optional.empty();
+        }
+        long[] shape = new long[features.rank()];
+        Arrays.fill(shape, 1);
+        shape[0] = 3;
+        shape[1] = features.size(1);
+        INDArray probe = Nd4j.create(features.dataType(), shape);
+        for (int row = 0; row < 3; row++) {
+            probe.slice(row).assign(row);
+        }
+        ((DataNormalization) preProcessor).revertFeatures(probe); // in place, on our probe only
+        INDArray reverted = probe.reshape(3, shape[1]).castTo(DataType.DOUBLE);
+        double scale = pixels ? ((ImagePreProcessingScaler) preProcessor).getMaxPixelVal() : 1.0;
+        double[] zero = reverted.getRow(0).toDoubleVector();
+        double[] one = reverted.getRow(1).toDoubleVector();
+        double[] two = reverted.getRow(2).toDoubleVector();
+        double[] mean = new double[zero.length];
+        double[] std = new double[zero.length];
+        for (int i = 0; i < zero.length; i++) {
+            boolean affine = Math.abs(two[i] - (2 * one[i] - zero[i])) <= 1e-4 * (1 + Math.abs(two[i]));
+            mean[i] = zero[i] / scale;
+            std[i] = (one[i] - zero[i]) / scale;
+            if (!affine || !(std[i] > 0) || Double.isInfinite(std[i])) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(of(mean, std));
     }
 
     /** The same statistics as ND4J's standardising pre-processor, for data already scaled to [0, 1]. */

@@ -4,7 +4,6 @@ import dev.infopro.dl4j.config.LocalTrainingConfig;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
-import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -21,39 +20,46 @@ final class BatchChecks {
     private BatchChecks() {
     }
 
-    /** The checked batches of one pass over {@code data}. */
-    static Iterator<Batch> batches(LocalTrainingConfig config, int networkInputs, DataSetIterator data) {
+    /** {@code first}, then the checked batches of the rest of one pass over {@code data}. */
+    static Iterator<Batch> batches(Batch first, DataSetIterator data, ModuleSet modules) {
         return new Iterator<>() {
+            private boolean firstTaken;
+
             @Override
             public boolean hasNext() {
-                return data.hasNext();
+                return !firstTaken || data.hasNext();
             }
 
             @Override
             public Batch next() {
-                return batch(config, networkInputs, data.next());
+                if (!firstTaken) {
+                    firstTaken = true;
+                    return first;
+                }
+                DataSet d = data.next();
+                return batch(modules, features(d), new INDArray[]{d.getLabels()}, data);
             }
         };
     }
 
-    /** One data set as a checked batch. */
-    static Batch batch(LocalTrainingConfig config, int networkInputs, DataSet batch) {
-        if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null) {
-            throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
-        }
-        INDArray[] features = {batch.getFeatures()};
-        INDArray[] labels = {batch.getLabels()};
-        check(config, networkInputs, features, labels);
+    /**
+     * One checked batch for training: builds a pending model from it, checks it against the network, and resolves
+     * the reconstruction target (from {@code source}, or null).
+     */
+    static Batch batch(ModuleSet modules, INDArray[] features, INDArray[] labels, DataSetIterator source) {
+        modules.forBatch(features);
+        int inputs = modules.requirePlan("training").getModules().get(0).getSpec().getInputNames().size();
+        check(modules.config(), inputs, features, labels);
+        modules.forTraining(features, source);
         return new Batch(features, labels);
     }
 
-    /** One multi-input data set as a checked batch. */
-    static Batch batch(LocalTrainingConfig config, int networkInputs, MultiDataSet batch) {
-        if (batch.hasMaskArrays()) {
+    /** The features of a data set, which local training takes without mask arrays. */
+    static INDArray[] features(DataSet batch) {
+        if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null) {
             throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
         }
-        check(config, networkInputs, batch.getFeatures(), batch.getLabels());
-        return new Batch(batch.getFeatures(), batch.getLabels());
+        return new INDArray[]{batch.getFeatures()};
     }
 
     static void check(LocalTrainingConfig config, int networkInputs, INDArray[] features, INDArray[] labels) {

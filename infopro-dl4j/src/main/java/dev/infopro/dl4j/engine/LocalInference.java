@@ -1,7 +1,7 @@
 package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.backend.NativeHeap;
-import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.evaluation.IEvaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -9,27 +9,31 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
  * Inference and evaluation of a local model: the backbone only (no heads), in test mode, module by module, each
  * intermediate h_k freed as soon as the next module has consumed it.
  */
 final class LocalInference {
-    private final List<ModuleTrainer> trainers;
+    private final Function<INDArray[], List<ModuleTrainer>> modules;
     private final BooleanSupplier releaseNativeMemory;
+    private List<ModuleTrainer> trainers = List.of();
 
     /**
-     * @param trainers            the modules in order
+     * @param modules             the modules in order for a batch of network inputs (a model not yet built builds
+     *                            them from the batch's shapes)
      * @param releaseNativeMemory the current native-memory policy: whether to destroy the workspaces after an
      *                            evaluation and hand freed memory back to the OS
      */
-    LocalInference(List<ModuleTrainer> trainers, BooleanSupplier releaseNativeMemory) {
-        this.trainers = trainers;
+    LocalInference(Function<INDArray[], List<ModuleTrainer>> modules, BooleanSupplier releaseNativeMemory) {
+        this.modules = modules;
         this.releaseNativeMemory = releaseNativeMemory;
     }
 
     /** The network outputs, as the original graph's {@code output(false, inputs)} would return them. */
     INDArray[] output(INDArray... inputs) {
+        trainers = modules.apply(inputs);
         INDArray[] in = inputs;
         for (int k = 0; k < trainers.size() - 1; k++) {
             INDArray h = moduleOutput(k, in)[0];
@@ -54,17 +58,18 @@ final class LocalInference {
         }
     }
 
-    /** Classification accuracy etc. of the first network output on {@code data}. */
-    Evaluation evaluate(DataSetIterator data) {
+    /** Fills in {@code evaluations} with the first network output on {@code data}. */
+    <T extends IEvaluation> T[] doEvaluation(DataSetIterator data, T[] evaluations) {
         if (data.resetSupported()) {
             data.reset();
         }
-        Evaluation e = new Evaluation();
         try {
             while (data.hasNext()) {
                 DataSet ds = data.next();
                 INDArray out = output(ds.getFeatures())[0];
-                e.eval(ds.getLabels(), out);
+                for (IEvaluation e : evaluations) {
+                    e.eval(ds.getLabels(), out);
+                }
                 release(out, null);
             }
         } finally {
@@ -72,7 +77,7 @@ final class LocalInference {
                 destroyWorkspaces();
             }
         }
-        return e;
+        return evaluations;
     }
 
     // DL4J keeps every workspace of this thread allocated at its largest size, so after an evaluation the inference

@@ -31,14 +31,17 @@ import java.util.zip.ZipOutputStream;
 /**
  * Writes and reads a {@link LocalModuleGraph} as one zip: {@code local-config.json} (the
  * {@link LocalTrainingConfig}, policies included), {@code network-configuration.json}, {@code state.json} (counters
- * and module specifications) and {@code module-K.zip} per module (DL4J's {@link ModelSerializer} format with updater
- * state). Everything is JSON or DL4J's own format; nothing is read with Java deserialisation.
+ * and module specifications), {@code module-K.zip} per module (DL4J's {@link ModelSerializer} format with updater
+ * state) and, for a model built from a MultiLayerNetwork, {@code multi-layer-configuration.json} (its
+ * configuration, for {@link LocalModuleGraph#toMultiLayerNetwork()}). Everything is JSON or DL4J's own format;
+ * nothing is read with Java deserialisation.
  */
 public final class LocalModelSerializer {
     private static final String ENTRY_CONFIG = "local-config.json";
     private static final String ENTRY_NETWORK = "network-configuration.json";
     private static final String ENTRY_STATE = "state.json";
     private static final String ENTRY_MODULE = "module-%d.zip";
+    private static final String ENTRY_MULTI_LAYER = "multi-layer-configuration.json";
 
     private LocalModelSerializer() {
     }
@@ -64,6 +67,9 @@ public final class LocalModelSerializer {
         state.put("epoch", model.getEpochCount());
         state.put("modules", model.getModuleSpecs());
         putEntry(zip, ENTRY_STATE, LocalTrainingConfig.mapper().writeValueAsBytes(state));
+        if (model.getMultiLayerOrigin() != null) {
+            putEntry(zip, ENTRY_MULTI_LAYER, model.getMultiLayerOrigin().getBytes(StandardCharsets.UTF_8));
+        }
         List<ComputationGraph> modules = model.getModules();
         for (int k = 0; k < modules.size(); k++) {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -127,7 +133,10 @@ public final class LocalModelSerializer {
             parts.add(new GraphSplitter.ModuleConfiguration(state.modules.get(k), g.getConfiguration(), Set.of()));
         }
         TrainingPlan plan = TrainingPlan.of(config, networkConf, parts);
-        return new LocalModuleGraph(plan, modules, state.iteration, state.epoch);
+        LocalModuleGraph model = new LocalModuleGraph(plan, modules, state.iteration, state.epoch);
+        byte[] origin = entries.get(ENTRY_MULTI_LAYER);
+        model.setMultiLayerOrigin(origin == null ? null : new String(origin, StandardCharsets.UTF_8));
+        return model;
     }
 
     /** JSON form of the counters and module specifications. */

@@ -5,27 +5,24 @@ import dev.infopro.dl4j.config.OnNonFinite;
 import dev.infopro.dl4j.planning.ModuleSpec;
 import dev.infopro.dl4j.planning.Planner;
 import dev.infopro.dl4j.planning.TrainingPlan;
-import dev.infopro.dl4j.planning.WeightTransfer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.evaluation.IEvaluation;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -35,7 +32,7 @@ import java.util.List;
  * the auxiliary heads reading the cut vertex's output h_k. The last module holds the rest of the network with its
  * original output layer(s) and loss. What the modules are is a {@link TrainingPlan} ({@link Planner}); each module
  * is trained by its {@link ModuleTrainer}, and a {@link ModuleExecutor} runs one step of all of them per
- * mini-batch. This class holds the plan, the trainers and the counters, and delegates.
+ * mini-batch. This class holds the modules ({@link ModuleSet}), the executor and the counters, and delegates.
  *
  * <p><b>Training</b> (per mini-batch): module k runs forward on a detached copy of h_{k-1} and back-propagates its
  * loss inside itself and its heads only; updates are kept only once every module's loss and gradient are finite
@@ -53,37 +50,28 @@ import java.util.List;
  */
 public final class LocalModuleGraph {
 
-    private static final Logger LOG = LoggerFactory.getLogger(LocalModuleGraph.class);
-
-    private TrainingPlan plan;
-    private final List<GraphModuleTrainer> trainers;
-    private final List<ModuleTrainer> steps;
+    private final ModuleSet modules;
+    private final TrainingState state;
     private ModuleExecutor executor;
     private final LocalInference inference;
-    private final List<LocalTrainingListener> localListeners = new ArrayList<>();
-    private int iteration;
-    private int epoch;
-    private double[] lastScores;
-    private double[] lastSeconds;
-    private int skippedBatches;
+    /** The MultiLayerNetwork configuration (JSON) the model was converted from, or null for a ComputationGraph. */
+    private String multiLayerOrigin;
 
     LocalModuleGraph(TrainingPlan plan, List<ComputationGraph> graphs, int iteration, int epoch) {
-        this.plan = plan;
-        List<GraphModuleTrainer> ts = new ArrayList<>();
-        for (int k = 0; k < graphs.size(); k++) {
-            ts.add(new GraphModuleTrainer(plan.getModules().get(k).getSpec(), graphs.get(k),
-                    plan.getConfig().getWeightDecay(), plan.getConfig().isReleaseNativeMemory()));
-        }
-        this.trainers = Collections.unmodifiableList(ts);
-        this.steps = Collections.unmodifiableList(new ArrayList<>(ts));
-        this.iteration = iteration;
-        this.epoch = epoch;
-        this.lastScores = new double[ts.size()];
-        Arrays.fill(lastScores, Double.NaN);
-        this.lastSeconds = lastScores.clone();
-        this.inference = new LocalInference(steps, this::isReleaseNativeMemory);
-        this.executor = executorFor(plan.getConfig());
-        setCounters();
+        this(new ModuleSet(plan, graphs), iteration, epoch);
+    }
+
+    /** A model planned and built at its first batch (its input types are not known before). */
+    LocalModuleGraph(PendingBuild pending) {
+        this(new ModuleSet(pending), 0, 0);
+    }
+
+    private LocalModuleGraph(ModuleSet modules, int iteration, int epoch) {
+        this.modules = modules;
+        this.state = new TrainingState(iteration, epoch);
+        this.inference = new LocalInference(modules::forBatch, this::isReleaseNativeMemory);
+        this.executor = executorFor(modules.config());
+        state.setCounters(modules.steps());
     }
 
     /** Starts building from an initialised or trained graph; its weights are copied into the modules. */
@@ -97,8 +85,9 @@ public final class LocalModuleGraph {
     }
 
     /**
-     * Starts building from a MultiLayerNetwork: it is converted to a ComputationGraph (vertex names are the layer
-     * names, or the layer indices when a layer has no name) with its weights.
+     * Starts building from a MultiLayerNetwork: it is converted to a ComputationGraph with its weights (DL4J names
+     * the vertices by layer index, "0", "1", ..., so cuts are given as {@code cutAfter("3")}), and the model
+     * exports back to a MultiLayerNetwork ({@link #toMultiLayerNetwork()}).
      */
     public static LocalModuleGraphBuilder builder(MultiLayerNetwork network) {
         return LocalModuleGraphBuilder.of(network);
@@ -117,86 +106,64 @@ public final class LocalModuleGraph {
     }
 
     /**
-     * Trains for one pass over {@code data}, module after module or, when the configuration says so, with the modules
-     * running concurrently ({@link PipelinedExecutor}; same result).
+     * Trains for one pass over {@code data}, with the modules one after another or pipelined (same result). Without
+     * {@code inputNormalization(...)}, the first batch reads the reconstruction target's normalisation from the
+     * iterator ({@link ReconstructionTarget#chooseNormalization}) and keeps it in the configuration.
+     *
+     * @throws IllegalArgumentException when the reconstruction target is not in [0, 1] (see {@link #fit(DataSet)})
      */
     public void fit(DataSetIterator data) {
         if (data.resetSupported()) {
             data.reset();
         }
-        Iterator<Batch> batches = BatchChecks.batches(plan.getConfig(), numInputs(), data);
-        executor.run(steps, batches, plan.getConfig().getNormalization(), epoch, new ModuleExecutor.BatchSink() {
-            @Override
-            public int iteration() {
-                return iteration;
-            }
-
-            @Override
-            public void accept(StepOutcome outcome) {
-                afterStep(outcome);
-            }
-        });
-        endEpoch();
+        state.epoch(this, executor, modules, data);
     }
 
-    /** One training step on one mini-batch; returns the module losses. */
+    /** Trains for {@code epochs} passes over multi-input / multi-output data. */
+    public void fit(MultiDataSetIterator data, int epochs) {
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+        for (int e = 0; e < epochs; e++) {
+            fit(data);
+        }
+    }
+
+    /**
+     * Trains for one pass over multi-input / multi-output data. Its normalisation is not read from a
+     * {@code MultiDataSetPreProcessor}: give {@code inputNormalization(...)} when a module reconstructs the input.
+     */
+    public void fit(MultiDataSetIterator data) {
+        if (data.resetSupported()) {
+            data.reset();
+        }
+        while (data.hasNext()) {
+            fit(data.next());
+        }
+        state.endEpoch(this, modules.steps());
+    }
+
+    /**
+     * One training step on one mini-batch; returns the module losses. The first batch plans and builds a model whose
+     * input types were not known; without a normalisation, the input itself is the target, checked to be in [0, 1].
+     *
+     * @throws IllegalArgumentException for a batch that does not fit the network, or a reconstruction target
+     *                                  outside [0, 1] (the message says what to pass)
+     */
     public double[] fit(DataSet batch) {
-        return step(BatchChecks.batch(plan.getConfig(), numInputs(), batch));
+        return step(BatchChecks.features(batch), new INDArray[]{batch.getLabels()});
     }
 
     /** One training step on one multi-input / multi-output mini-batch; returns the module losses. */
     public double[] fit(MultiDataSet batch) {
-        return step(BatchChecks.batch(plan.getConfig(), numInputs(), batch));
+        if (batch.hasMaskArrays()) {
+            throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
+        }
+        return step(batch.getFeatures(), batch.getLabels());
     }
 
-    private double[] step(Batch b) {
-        return afterStep(executor.step(steps, b.getFeatures(), b.getLabels(), plan.getConfig().getNormalization(),
-                iteration, epoch));
-    }
-
-    private int numInputs() {
-        return plan.getModules().get(0).getSpec().getInputNames().size();
-    }
-
-    // The policy, counters and listeners after one batch's step.
-    private double[] afterStep(StepOutcome outcome) {
-        double[] scores = outcome.getScores();
-        if (!outcome.isAccepted()) {
-            if (plan.getConfig().getOnNonFinite() == OnNonFinite.STOP) {
-                throw new TrainingDivergedException(outcome.getRejectedModule(), epoch, iteration,
-                        outcome.getNonFinite());
-            }
-            skippedBatches++;
-            LOG.warn("Skipping a batch at epoch {}, iteration {}: module {} has {}; no module was updated ({} batches"
-                            + " skipped so far)", epoch, iteration, outcome.getRejectedModule(), outcome.getNonFinite(),
-                    skippedBatches);
-            return scores.clone();
-        }
-        lastScores = scores;
-        lastSeconds = outcome.getModuleSeconds();
-        for (LocalTrainingListener l : localListeners) {
-            l.onIteration(this, epoch, iteration, scores.clone());
-        }
-        iteration++;
-        setCounters();
-        return scores.clone();
-    }
-
-    private void endEpoch() {
-        for (ModuleTrainer t : steps) {
-            t.endEpoch();
-        }
-        for (LocalTrainingListener l : localListeners) {
-            l.onEpochEnd(this, epoch, lastScores.clone());
-        }
-        epoch++;
-        setCounters();
-    }
-
-    private void setCounters() {
-        for (ModuleTrainer t : steps) {
-            t.setCounters(iteration, epoch);
-        }
+    private double[] step(INDArray[] features, INDArray[] labels) {
+        return state.step(this, executor, modules, features, labels);
     }
 
     // ------------------------------------------------------------------------------------------------ inference
@@ -212,69 +179,110 @@ public final class LocalModuleGraph {
 
     /** Classification accuracy etc. of the first network output on {@code data}. */
     public Evaluation evaluate(DataSetIterator data) {
-        return inference.evaluate(data);
+        return doEvaluation(data, new Evaluation())[0];
+    }
+
+    /**
+     * Runs any DL4J evaluations ({@code Evaluation}, {@code ROC}, {@code ROCMultiClass}, {@code RegressionEvaluation},
+     * ...) on the first network output over {@code data}, as DL4J's {@code ComputationGraph.doEvaluation} does.
+     *
+     * @return the same evaluation objects, filled in
+     */
+    @SafeVarargs
+    public final <T extends IEvaluation> T[] doEvaluation(DataSetIterator data, T... evaluations) {
+        if (evaluations == null || evaluations.length == 0) {
+            throw new IllegalArgumentException("Give at least one evaluation, e.g. doEvaluation(data, new ROC())");
+        }
+        return inference.doEvaluation(data, evaluations);
     }
 
     /**
      * The network without heads: exactly the original topology and configuration, with the trained weights
-     * (including batch-norm running statistics). The updater state is not carried over.
+     * (including batch-norm running statistics). The updater state is not carried over. Before a pending model's
+     * first batch, a copy of the network it was built from.
      */
     public ComputationGraph toComputationGraph() {
-        ComputationGraph g = new ComputationGraph(plan.networkConfiguration());
-        g.init();
-        for (GraphModuleTrainer t : trainers) {
-            WeightTransfer.copyMatchingLayers(t.getGraph(), g);
-        }
-        g.getConfiguration().setIterationCount(iteration);
-        g.getConfiguration().setEpochCount(epoch);
+        ComputationGraph g = modules.toComputationGraph();
+        g.getConfiguration().setIterationCount(state.iteration());
+        g.getConfiguration().setEpochCount(state.epoch());
         return g;
+    }
+
+    /**
+     * The network as the MultiLayerNetwork it was converted from ({@link #builder(MultiLayerNetwork)}): its own
+     * configuration with the trained weights, as {@link #toComputationGraph()} gives them.
+     *
+     * @throws IllegalStateException when the model was built from a ComputationGraph (use
+     *                               {@link #toComputationGraph()})
+     */
+    public MultiLayerNetwork toMultiLayerNetwork() {
+        return NetworkExport.toMultiLayerNetwork(toComputationGraph(), multiLayerOrigin);
+    }
+
+    /** Whether the model was built from a MultiLayerNetwork (and exports as one). */
+    public boolean isFromMultiLayerNetwork() {
+        return multiLayerOrigin != null;
+    }
+
+    /** The MultiLayerNetwork configuration JSON the model was converted from, or null. */
+    String getMultiLayerOrigin() {
+        return multiLayerOrigin;
+    }
+
+    void setMultiLayerOrigin(String json) {
+        this.multiLayerOrigin = json;
     }
 
     // ------------------------------------------------------------------------------------------------ listeners
 
-    /** Replaces the DL4J training listeners (attached to every module graph). */
+    /**
+     * Replaces the DL4J training listeners, attached to every module graph: each is called once per module and
+     * iteration with that module's graph as the model. {@code ScoreIterationListener} and listeners like it work;
+     * those that need the whole network are refused with the equivalent to use ({@link Dl4jListeners}).
+     *
+     * @throws IllegalArgumentException for a listener that cannot work on a local model
+     */
     public void setListeners(TrainingListener... trainingListeners) {
-        for (GraphModuleTrainer t : trainers) {
-            t.setListeners(Arrays.asList(trainingListeners));
-        }
+        modules.setListeners(Dl4jListeners.check(trainingListeners));
     }
 
     /** Adds a listener called with this model after every iteration and epoch. */
     public void addLocalListener(LocalTrainingListener listener) {
-        localListeners.add(listener);
+        state.listeners().add(listener);
     }
 
     /** Removes a listener added with {@link #addLocalListener}. */
     public void removeLocalListener(LocalTrainingListener listener) {
-        localListeners.remove(listener);
+        state.listeners().remove(listener);
     }
 
     /** Removes all local listeners. */
     public void clearLocalListeners() {
-        localListeners.clear();
+        state.listeners().clear();
     }
 
     // ------------------------------------------------------------------------------------------------ accessors
 
     /** The loss of each module on the last mini-batch (NaN before the first step). */
     public double[] lastModuleScores() {
-        return lastScores.clone();
+        return state.lastScores(numModules());
     }
 
     /** Seconds each module spent on the last mini-batch (step and update; NaN before the first step). */
     public double[] lastModuleSeconds() {
-        return lastSeconds.clone();
+        return state.lastSeconds(numModules());
     }
 
-    /** K, the number of modules. */
+    /** K, the number of modules (as requested until a pending model has planned its cuts). */
     public int numModules() {
-        return trainers.size();
+        return modules.numModules();
     }
 
     /** The module graphs (backbone segment plus heads), for inspection. Do not train them directly. */
     public List<ComputationGraph> getModules() {
+        modules.requirePlan("getModules()");
         List<ComputationGraph> graphs = new ArrayList<>();
-        for (GraphModuleTrainer t : trainers) {
+        for (GraphModuleTrainer t : modules.trainers()) {
             graphs.add(t.getGraph());
         }
         return Collections.unmodifiableList(graphs);
@@ -282,32 +290,35 @@ public final class LocalModuleGraph {
 
     /** What each module contains. */
     public List<ModuleSpec> getModuleSpecs() {
-        return plan.moduleSpecs();
+        return modules.requirePlan("getModuleSpecs()").moduleSpecs();
     }
 
     /** The plan this model was built from (with the current configuration). */
     public TrainingPlan getPlan() {
-        return plan;
+        return modules.requirePlan("getPlan()");
     }
 
-    /** The local training configuration, policies included. */
+    /**
+     * The local training configuration, policies included. Before a pending model's first batch, the settings as
+     * given (cuts, input types and defaults not yet resolved).
+     */
     public LocalTrainingConfig getConfig() {
-        return plan.getConfig();
+        return modules.config();
     }
 
     /** A copy of the whole network's configuration. */
     public ComputationGraphConfiguration getNetworkConfiguration() {
-        return plan.networkConfiguration();
+        return modules.networkConfiguration();
     }
 
     /** Mini-batches trained so far. */
     public int getIterationCount() {
-        return iteration;
+        return state.iteration();
     }
 
     /** Epochs completed so far. */
     public int getEpochCount() {
-        return epoch;
+        return state.epoch();
     }
 
     /**
@@ -315,12 +326,12 @@ public final class LocalModuleGraph {
      * part of the configuration, so it is saved with the model.
      */
     public void setOnNonFinite(OnNonFinite policy) {
-        plan = plan.withConfig(plan.getConfig().toBuilder().onNonFinite(policy).build());
+        modules.setConfig(getConfig().toBuilder().onNonFinite(policy).build());
     }
 
     /** The policy for NaN or infinite losses and gradients. */
     public OnNonFinite getOnNonFinite() {
-        return plan.getConfig().getOnNonFinite();
+        return getConfig().getOnNonFinite();
     }
 
     /**
@@ -330,10 +341,7 @@ public final class LocalModuleGraph {
      * workspaces are destroyed too. Part of the configuration, so it is saved with the model.
      */
     public void setReleaseNativeMemory(boolean release) {
-        plan = plan.withConfig(plan.getConfig().toBuilder().releaseNativeMemory(release).build());
-        for (GraphModuleTrainer t : trainers) {
-            t.setReleaseNativeMemory(release);
-        }
+        modules.setConfig(getConfig().toBuilder().releaseNativeMemory(release).build());
     }
 
     /**
@@ -343,8 +351,8 @@ public final class LocalModuleGraph {
      * Part of the configuration, so it is saved with the model.
      */
     public void setPipelineDepth(int depth) {
-        plan = plan.withConfig(plan.getConfig().toBuilder().pipelineDepth(depth).build());
-        executor = executorFor(plan.getConfig());
+        modules.setConfig(getConfig().toBuilder().pipelineDepth(depth).build());
+        executor = executorFor(getConfig());
     }
 
     private static ModuleExecutor executorFor(LocalTrainingConfig config) {
@@ -353,12 +361,12 @@ public final class LocalModuleGraph {
 
     /** See {@link #setReleaseNativeMemory(boolean)}. */
     public boolean isReleaseNativeMemory() {
-        return plan.getConfig().isReleaseNativeMemory();
+        return getConfig().isReleaseNativeMemory();
     }
 
     /** Mini-batches skipped by {@link OnNonFinite#SKIP_BATCH} since this object was built or loaded. */
     public int getSkippedBatchCount() {
-        return skippedBatches;
+        return state.skippedBatches();
     }
 
     // ------------------------------------------------------------------------------------------------ persistence
@@ -368,28 +376,22 @@ public final class LocalModuleGraph {
      * configuration, counters) into one zip file, atomically; see {@link LocalModelSerializer}.
      */
     public void save(File file) throws IOException {
+        modules.requirePlan("save(...)");
         LocalModelSerializer.write(this, file);
     }
 
     /** Writes the same zip as {@link #save(File)} to a stream (not atomic; the stream is not closed). */
     public void save(OutputStream out) throws IOException {
+        modules.requirePlan("save(...)");
         LocalModelSerializer.write(this, out);
     }
 
-    /**
-     * Reads a file written by {@link #save(File)}. Listeners are not saved.
-     *
-     * @throws IllegalArgumentException when the file is not a saved LocalModuleGraph
-     */
+    /** Reads a file written by {@link #save(File)} (listeners are not saved); see {@link LocalModelSerializer}. */
     public static LocalModuleGraph load(File file) throws IOException {
         return LocalModelSerializer.read(file);
     }
 
-    /**
-     * Reads a model written by {@link #save(OutputStream)}; {@code source} names the data in error messages.
-     *
-     * @throws IllegalArgumentException when the data is not a saved LocalModuleGraph
-     */
+    /** Reads a model written by {@link #save(OutputStream)}; {@code source} names the data in error messages. */
     public static LocalModuleGraph load(InputStream in, String source) throws IOException {
         return LocalModelSerializer.read(in, source);
     }

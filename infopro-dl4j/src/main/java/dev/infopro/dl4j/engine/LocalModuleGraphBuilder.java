@@ -25,13 +25,20 @@ import java.util.List;
  */
 public final class LocalModuleGraphBuilder {
     private final ComputationGraph source;
+    private final String multiLayerOrigin;
     private final LocalTrainingConfig.LocalTrainingConfigBuilder settings = LocalTrainingConfig.builder();
     private List<String> cuts;
     private CutRequest modules;
     private int memoryBatchSize = 128;
 
     LocalModuleGraphBuilder(ComputationGraph source) {
+        this(source, null);
+    }
+
+    /** @param multiLayerOrigin the MultiLayerConfiguration JSON when the network came from a MultiLayerNetwork */
+    LocalModuleGraphBuilder(ComputationGraph source, String multiLayerOrigin) {
         this.source = source;
+        this.multiLayerOrigin = multiLayerOrigin;
     }
 
     /** Starts building from an initialised or trained graph; its weights are copied into the modules. */
@@ -55,10 +62,7 @@ public final class LocalModuleGraphBuilder {
         return new LocalModuleGraphBuilder(g);
     }
 
-    /**
-     * Starts building from a MultiLayerNetwork: it is converted to a ComputationGraph (vertex names are the layer
-     * names, or the layer indices when a layer has no name) with its weights.
-     */
+    /** Starts building from a MultiLayerNetwork (see {@link LocalModuleGraph#builder(MultiLayerNetwork)}). */
     static LocalModuleGraphBuilder of(MultiLayerNetwork network) {
         if (network == null) {
             throw new IllegalArgumentException("network must not be null");
@@ -66,7 +70,7 @@ public final class LocalModuleGraphBuilder {
         if (network.getLayers() == null || network.params() == null) {
             network.init();
         }
-        return new LocalModuleGraphBuilder(network.toComputationGraph());
+        return new LocalModuleGraphBuilder(network.toComputationGraph(), network.getLayerWiseConfigurations().toJson());
     }
 
     /** Cuts after the named vertices (each must separate the graph). */
@@ -113,7 +117,11 @@ public final class LocalModuleGraphBuilder {
         return this;
     }
 
-    /** The network's input types (required: DL4J configurations do not store them). */
+    /**
+     * The network's input types. Optional: without them they are read from the configuration where it determines
+     * them (a dense first layer, or a MultiLayerNetwork built with {@code InputType.convolutionalFlat}), and
+     * otherwise from the first batch. Given, they win.
+     */
     public LocalModuleGraphBuilder inputTypes(InputType... types) {
         settings.inputTypes(types.clone());
         return this;
@@ -162,20 +170,33 @@ public final class LocalModuleGraphBuilder {
     }
 
     /**
-     * Plans the split ({@link Planner}) and builds the modules, copying the network's weights into them.
+     * Checks the settings ({@link Planner#check}: cuts, method, lambdas; none of it needs the input types), then
+     * plans the split and builds the modules, copying the network's weights into them. When the input types are
+     * neither given nor determined by the configuration, planning and building wait for the model's first
+     * {@code fit} or {@code output} call, which takes them from that batch (the weights are copied from a copy of
+     * the network taken now).
      *
-     * @throws IllegalArgumentException for invalid cuts, missing input types or lambdas, or inconsistent settings
+     * @throws IllegalArgumentException for invalid cuts, lambdas or inconsistent settings
      */
     public LocalModuleGraph build() {
         if (cuts != null && modules != null) {
             throw new IllegalArgumentException("Use either cutAfter(...) or modules(K, strategy), not both");
         }
-        CutRequest request = cuts != null ? CutRequest.after(cuts) : modules != null ? modules : CutRequest.none();
-        TrainingPlan plan = Planner.plan(source.getConfiguration(), request, settings.build(), memoryBatchSize);
-        List<ComputationGraph> graphs = new ArrayList<>();
-        for (TrainingPlan.Module m : plan.getModules()) {
-            graphs.add(GraphModuleTrainer.buildGraph(m, source));
+        if (memoryBatchSize < 1) {
+            throw new IllegalArgumentException("memoryBatchSize must be >= 1, got " + memoryBatchSize);
         }
-        return new LocalModuleGraph(plan, graphs, 0, 0);
+        CutRequest request = cuts != null ? CutRequest.after(cuts) : modules != null ? modules : CutRequest.none();
+        LocalTrainingConfig config = settings.build();
+        Planner.check(source.getConfiguration(), request, config);
+        PendingBuild pending = new PendingBuild(source, request, config, memoryBatchSize);
+        LocalModuleGraph model;
+        if (pending.knownInputTypes() != null) {
+            TrainingPlan plan = pending.plan(null);
+            model = new LocalModuleGraph(plan, pending.build(plan), 0, 0);
+        } else {
+            model = new LocalModuleGraph(new PendingBuild(source.clone(), request, config, memoryBatchSize));
+        }
+        model.setMultiLayerOrigin(multiLayerOrigin);
+        return model;
     }
 }

@@ -1,6 +1,5 @@
 package dev.infopro.dl4j.engine;
 
-import dev.infopro.dl4j.data.Normalization;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Iterator;
@@ -20,13 +19,13 @@ public interface ModuleExecutor {
      * @param trainers      the modules in order
      * @param features      the network's input arrays
      * @param labels        the network's label arrays
-     * @param normalization how the features were normalised (to rebuild the reconstruction target)
+     * @param target        makes the reconstruction target from the features (null when no module reconstructs)
      * @param iteration     the 0-based iteration of the batch
      * @param epoch         the 0-based epoch of the batch
      * @return the module losses, or which module was not finite (then no module was updated)
      */
     StepOutcome step(List<ModuleTrainer> trainers, INDArray[] features, INDArray[] labels,
-                     Normalization normalization, int iteration, int epoch);
+                     ReconstructionTarget target, int iteration, int epoch);
 
     /**
      * Trains on every batch of {@code batches} in order, telling {@code sink} each batch's outcome in order, on the
@@ -35,11 +34,11 @@ public interface ModuleExecutor {
      *
      * @param epoch the 0-based epoch of all the batches
      */
-    default void run(List<ModuleTrainer> trainers, Iterator<Batch> batches, Normalization normalization, int epoch,
+    default void run(List<ModuleTrainer> trainers, Iterator<Batch> batches, ReconstructionTarget target, int epoch,
                      BatchSink sink) {
         while (batches.hasNext()) {
             Batch b = batches.next();
-            sink.accept(step(trainers, b.getFeatures(), b.getLabels(), normalization, sink.iteration(), epoch));
+            sink.accept(step(trainers, b.getFeatures(), b.getLabels(), target, sink.iteration(), epoch));
         }
     }
 

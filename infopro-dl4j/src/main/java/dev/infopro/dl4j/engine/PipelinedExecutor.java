@@ -1,7 +1,6 @@
 package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.backend.NativeThreads;
-import dev.infopro.dl4j.data.Normalization;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -71,20 +70,20 @@ public final class PipelinedExecutor implements ModuleExecutor {
     /** A single batch has nothing to overlap with: it runs as {@link SequentialExecutor} runs it. */
     @Override
     public StepOutcome step(List<ModuleTrainer> trainers, INDArray[] features, INDArray[] labels,
-                            Normalization normalization, int iteration, int epoch) {
-        return single.step(trainers, features, labels, normalization, iteration, epoch);
+                            ReconstructionTarget target, int iteration, int epoch) {
+        return single.step(trainers, features, labels, target, iteration, epoch);
     }
 
     @Override
-    public void run(List<ModuleTrainer> trainers, Iterator<Batch> batches, Normalization normalization, int epoch,
+    public void run(List<ModuleTrainer> trainers, Iterator<Batch> batches, ReconstructionTarget target, int epoch,
                     BatchSink sink) {
         if (trainers.size() == 1) {
-            ModuleExecutor.super.run(trainers, batches, normalization, epoch, sink);
+            ModuleExecutor.super.run(trainers, batches, target, epoch, sink);
             return;
         }
         int threads = threadsPerWorker(Runtime.getRuntime().availableProcessors(), trainers.size(),
                 threadsPerWorker);
-        new Pipeline(trainers, normalization, epoch, threads).run(batches, sink);
+        new Pipeline(trainers, target, epoch, threads).run(batches, sink);
     }
 
     // ------------------------------------------------------------------------------------------------ messages
@@ -159,7 +158,7 @@ public final class PipelinedExecutor implements ModuleExecutor {
     /** The workers and the coordinator of one {@link #run}. */
     private final class Pipeline {
         private final List<ModuleTrainer> trainers;
-        private final Normalization normalization;
+        private final ReconstructionTarget target;
         private final int epoch;
         private final int threads;
         private final int k;
@@ -169,9 +168,9 @@ public final class PipelinedExecutor implements ModuleExecutor {
         private final Thread[] workers;
         private volatile int generation;
 
-        Pipeline(List<ModuleTrainer> trainers, Normalization normalization, int epoch, int threads) {
+        Pipeline(List<ModuleTrainer> trainers, ReconstructionTarget target, int epoch, int threads) {
             this.trainers = trainers;
-            this.normalization = normalization;
+            this.target = target;
             this.epoch = epoch;
             this.threads = threads;
             this.k = trainers.size();
@@ -278,7 +277,7 @@ public final class PipelinedExecutor implements ModuleExecutor {
         private Job newJob(long seq, int iteration, Batch b) {
             List<INDArray> transients = new ArrayList<>();
             SequentialExecutor.ModuleLabels ml = new SequentialExecutor.ModuleLabels(b.getFeatures()[0],
-                    b.getLabels(), normalization, transients);
+                    b.getLabels(), target, transients);
             INDArray[][] labels = new INDArray[k][];
             for (int m = 0; m < k; m++) {
                 labels[m] = ml.of(trainers.get(m).getSpec());

@@ -1,6 +1,5 @@
 package dev.infopro.dl4j.engine;
 
-import dev.infopro.dl4j.data.Normalization;
 import dev.infopro.dl4j.heads.AuxiliaryHead;
 import dev.infopro.dl4j.planning.ModuleSpec;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -21,10 +20,10 @@ public final class SequentialExecutor implements ModuleExecutor {
 
     @Override
     public StepOutcome step(List<ModuleTrainer> trainers, INDArray[] features, INDArray[] labels,
-                            Normalization normalization, int iteration, int epoch) {
+                            ReconstructionTarget target, int iteration, int epoch) {
         List<INDArray> transients = new ArrayList<>();
         try {
-            return run(trainers, features, labels, normalization, iteration, epoch, transients);
+            return run(trainers, features, labels, target, iteration, epoch, transients);
         } finally {
             // The detached h_k copies and the reconstruction target live outside workspaces; free them now rather
             // than when the garbage collector gets to them, so off-heap memory does not pile up between GCs.
@@ -37,9 +36,9 @@ public final class SequentialExecutor implements ModuleExecutor {
     }
 
     private StepOutcome run(List<ModuleTrainer> trainers, INDArray[] features, INDArray[] labels,
-                            Normalization normalization, int iteration, int epoch, List<INDArray> transients) {
+                            ReconstructionTarget target, int iteration, int epoch, List<INDArray> transients) {
         int batchSize = (int) features[0].size(0);
-        ModuleLabels moduleLabels = new ModuleLabels(features[0], labels, normalization, transients);
+        ModuleLabels moduleLabels = new ModuleLabels(features[0], labels, target, transients);
         double[] scores = new double[trainers.size()];
         double[] seconds = new double[trainers.size()];
         INDArray[] in = features;
@@ -81,15 +80,14 @@ public final class SequentialExecutor implements ModuleExecutor {
     static final class ModuleLabels {
         private final INDArray features;
         private final INDArray[] labels;
-        private final Normalization normalization;
+        private final ReconstructionTarget target;
         private final List<INDArray> transients;
         private INDArray x01;
 
-        ModuleLabels(INDArray features, INDArray[] labels, Normalization normalization,
-                     List<INDArray> transients) {
+        ModuleLabels(INDArray features, INDArray[] labels, ReconstructionTarget target, List<INDArray> transients) {
             this.features = features;
             this.labels = labels;
-            this.normalization = normalization;
+            this.target = target;
             this.transients = transients;
         }
 
@@ -101,7 +99,7 @@ public final class SequentialExecutor implements ModuleExecutor {
             for (int o = 0; o < out.length; o++) {
                 if (spec.getOutputTargets().get(o) == AuxiliaryHead.Target.INPUT_IMAGE) {
                     if (x01 == null) {
-                        x01 = normalization.denormalize(features);
+                        x01 = target.of(features);
                         transients.add(x01);
                     }
                     out[o] = x01;

@@ -120,6 +120,10 @@ public final class CutPlanner {
         if (t instanceof InputType.InputTypeConvolutional) {
             InputType.InputTypeConvolutional c = (InputType.InputTypeConvolutional) t;
             b.imageChannels(c.getChannels()).imageHeight(c.getHeight()).imageWidth(c.getWidth());
+        } else if (t instanceof InputType.InputTypeConvolutionalFlat) {
+            // flat images (an MNIST-style network): the decoder rebuilds them as the image the network reshapes to
+            InputType.InputTypeConvolutionalFlat f = (InputType.InputTypeConvolutionalFlat) t;
+            b.imageChannels(f.getDepth()).imageHeight(f.getHeight()).imageWidth(f.getWidth());
         } else {
             b.imageChannels(t.arrayElementsPerExample()).imageHeight(1).imageWidth(1);
         }

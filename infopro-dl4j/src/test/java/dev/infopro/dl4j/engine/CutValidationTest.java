@@ -14,6 +14,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -82,13 +83,6 @@ class CutValidationTest {
 
     @Test
     void missingSettingsAreReported() {
-        IllegalArgumentException types = assertThrows(IllegalArgumentException.class,
-                () -> LocalModuleGraph.builder(graph).cutAfter("act1").method(GREEDY).build());
-        assertTrue(types.getMessage().contains("inputTypes(...) is required"), types.getMessage());
-        IllegalArgumentException lambdas = assertThrows(IllegalArgumentException.class,
-                () -> LocalModuleGraph.builder(graph).inputTypes(TestNets.INPUT).cutAfter("act1")
-                        .method(LocalLearning.infoProSoftmax(new TestImageHead(), new TestClassifierHead())).build());
-        assertTrue(lambdas.getMessage().contains("needs lambdas"), lambdas.getMessage());
         IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
                 () -> LocalModuleGraph.builder(graph).inputTypes(TestNets.INPUT).cutAfter("act1")
                         .method(LocalLearning.infoProSoftmax(new TestImageHead(), new TestClassifierHead()))
@@ -97,6 +91,21 @@ class CutValidationTest {
         IllegalArgumentException wrongTarget = assertThrows(IllegalArgumentException.class,
                 () -> LocalLearning.infoProContrast(new TestClassifierHead(), new TestClassifierHead()));
         assertTrue(wrongTarget.getMessage().contains("must have target INPUT_IMAGE"), wrongTarget.getMessage());
+    }
+
+    @Test
+    void infoProWithoutLambdasUsesTheLibraryDefaults() {
+        LocalModuleGraph two = LocalModuleGraph.builder(graph).inputTypes(TestNets.INPUT).cutAfter("act1")
+                .method(LocalLearning.infoProSoftmax(new TestImageHead(), new TestClassifierHead())).build();
+        assertEquals(LambdaSchedule.referenceDefault(2), two.getConfig().getLambdas());
+        assertArrayEquals(new double[]{5, 1}, two.getModuleSpecs().get(0).getLambdas(), 0.0); // the reference's K = 2
+        LocalModuleGraph three = LocalModuleGraph.builder(graph).inputTypes(TestNets.INPUT).cutAfter("bn0", "act1")
+                .method(LocalLearning.infoProSoftmax(new TestImageHead(), new TestClassifierHead())).build();
+        // K = 3 has no reference row: the K = 4 row (6, 0) -> (1, 2) over the two local modules
+        assertArrayEquals(new double[]{6, 0}, three.getModuleSpecs().get(0).getLambdas(), 0.0);
+        assertArrayEquals(new double[]{1, 2}, three.getModuleSpecs().get(1).getLambdas(), 0.0);
+        assertNull(LocalModuleGraph.builder(graph).inputTypes(TestNets.INPUT).cutAfter("act1").method(GREEDY).build()
+                .getConfig().getLambdas(), "greedy has no lambda schedule");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.infopro.dl4j.engine;
 
+import dev.infopro.dl4j.data.Normalization;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.planning.WeightTransfer;
@@ -36,7 +37,9 @@ class GradientIsolationTest {
 
     private static LocalModuleGraph local(ComputationGraph src, LambdaSchedule lambdas, String... cuts) {
         return LocalModuleGraph.builder(src.clone()).inputTypes(TestNets.INPUT).cutAfter(cuts).method(SOFTMAX)
-                .lambdas(lambdas).updater(new Sgd(0.5)).build();
+                .lambdas(lambdas).updater(new Sgd(0.5))
+                // the N(0, 1) test features are their own target, as in the hand-built graphs compared against
+                .inputNormalization(Normalization.none(TestNets.C)).build();
     }
 
     /** Max difference between same-named layers' parameters of two graphs (only layers present in both). */

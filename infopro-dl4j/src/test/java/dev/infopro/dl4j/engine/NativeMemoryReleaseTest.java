@@ -1,5 +1,6 @@
 package dev.infopro.dl4j.engine;
 
+import dev.infopro.dl4j.data.Normalization;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -33,7 +34,8 @@ class NativeMemoryReleaseTest {
         return LocalModuleGraph.builder(src).inputTypes(TestNets.INPUT).cutAfter("act1", "bn0")
                 .method(LocalLearning.infoProSoftmax(new TestImageHead(), new TestClassifierHead()))
                 .lambdas(LambdaSchedule.linear(1.0, 0.5, 0.2, 1.0))
-                .updater(new Nesterovs(0.05, 0.9));
+                .updater(new Nesterovs(0.05, 0.9))
+                .inputNormalization(Normalization.none(TestNets.C)); // N(0, 1) features: compared, not learnt
     }
 
     private static LocalModuleGraph local(boolean release) {

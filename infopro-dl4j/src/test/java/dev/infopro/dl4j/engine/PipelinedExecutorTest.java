@@ -149,7 +149,7 @@ class PipelinedExecutorTest {
         int[] iteration = {0};
         Iterator<Batch> it = data.iterator();
         try {
-            executor.run(trainers, it, Normalization.none(1), 0, new ModuleExecutor.BatchSink() {
+            executor.run(trainers, it, new ReconstructionTarget(Normalization.none(1), null), 0, new ModuleExecutor.BatchSink() {
                 @Override
                 public int iteration() {
                     return iteration[0];
