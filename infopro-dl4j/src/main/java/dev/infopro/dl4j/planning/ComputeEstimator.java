@@ -74,15 +74,8 @@ public final class ComputeEstimator {
                 segmentCost[i] += vertex.getOrDefault(v, 0.0);
             }
         }
-        double[] cutCost = new double[validCuts.size()];
-        if (heads != null && !heads.isEmpty()) {
-            Map<String, InputType> types = GraphSplitter.activationTypes(conf, inputTypes);
-            Map<InputType, Double> byType = new LinkedHashMap<>(); // heads cost the same for equal input types
-            for (int i = 0; i < cutCost.length; i++) {
-                InputType t = types.get(validCuts.get(i));
-                cutCost[i] = byType.computeIfAbsent(t, x -> headsCost(conf, x, heads, context));
-            }
-        }
+        double[] cutCost = HeadCosts.atCuts(conf, inputTypes, validCuts, heads,
+                t -> headsCost(conf, t, heads, context));
         return new double[][]{segmentCost, cutCost};
     }
 }

@@ -151,20 +151,8 @@ public final class MemoryEstimator {
                 }
             }
         }
-        double[] cutCost = new double[validCuts.size()];
-        if (heads != null && !heads.isEmpty()) {
-            Map<String, InputType> types = GraphSplitter.activationTypes(conf, inputTypes);
-            Map<InputType, Double> byType = new LinkedHashMap<>(); // heads cost the same for equal input types
-            for (int i = 0; i < cutCost.length; i++) {
-                InputType t = types.get(validCuts.get(i));
-                Double c = byType.get(t);
-                if (c == null) {
-                    c = (double) headsVariableBytes(conf, t, heads, context, batchSize);
-                    byType.put(t, c);
-                }
-                cutCost[i] = c;
-            }
-        }
+        double[] cutCost = HeadCosts.atCuts(conf, inputTypes, validCuts, heads,
+                t -> headsVariableBytes(conf, t, heads, context, batchSize));
         return new double[][]{segmentCost, cutCost};
     }
 
