@@ -3,15 +3,15 @@ package dev.infopro.dl4j.cli;
 import dev.infopro.dl4j.backend.OneDnnHelpers;
 import dev.infopro.dl4j.bench.MemoryBenchmark;
 import dev.infopro.dl4j.models.CifarResNet;
-import org.deeplearning4j.nn.graph.ComputationGraph;
+import dev.infopro.dl4j.engine.LocalModuleGraph;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Nesterovs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -19,9 +19,14 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", description = "Benchmarks.", subcommands = {BenchCommand.Step.class, PipelineBenchCommand.class})
 public class BenchCommand {
 
-    /** {@code infopro bench step}: milliseconds per end-to-end training step of a CIFAR ResNet. */
+    /**
+     * {@code infopro bench step}: milliseconds per training step of a CIFAR ResNet, end to end or as K local modules,
+     * built by {@link BenchNetworks} (the same network, optimizer and heads as {@code infopro memory}) and trained
+     * through {@code LocalModuleGraph.fit}, so both methods are timed the same way.
+     */
     @Command(name = "step", mixinStandardHelpOptions = true,
-            description = "Median time of one end-to-end SGD training step of a CIFAR ResNet on random data.")
+            description = "Median time of one training step (end to end, or K local modules) of a CIFAR ResNet on"
+                    + " random data, after warm-up.")
     static class Step implements Callable<Integer> {
         @Option(names = "--arch", defaultValue = "resnet20", description = "resnetN, N = 6n+2 (default ${DEFAULT-VALUE}).")
         String arch;
@@ -33,6 +38,11 @@ public class BenchCommand {
         int steps;
         @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured warm-up steps (default ${DEFAULT-VALUE}).")
         int warmup;
+        @Option(names = "--method", defaultValue = "e2e", description = "e2e, greedy, infopro-softmax or"
+                + " infopro-contrast (default ${DEFAULT-VALUE}).")
+        String method;
+        @Option(names = "--k", defaultValue = "1", description = "Modules; the paper's preset cuts (default ${DEFAULT-VALUE}).")
+        int k;
         @Option(names = "--no-onednn", description = "Use DL4J's stock Java path (oneDNN layer helpers off).")
         boolean noOneDnn;
         @Option(names = "--json", description = "Print one JSON line.")
@@ -49,17 +59,23 @@ public class BenchCommand {
             if (batch < 1 || steps < 1 || warmup < 0) {
                 throw new UsageException("--batch and --steps must be >= 1 and --warmup >= 0");
             }
-            CifarResNet arch = CifarResNet.builder().depth(depth).channels(chw[0]).height(chw[1]).width(chw[2])
-                    .numClasses(10).updater(new Nesterovs(0.01, 0.9)).build();
-            ComputationGraph graph = arch.init();
-            DataSet ds = arch.syntheticBatch(batch, 1);
+            Method m = Method.parse(method);
+            if (k < 1 || (k > 1) == (m == Method.E2E)) {
+                throw new UsageException("--method e2e needs --k 1 and a local method --k 2 or more, got --method "
+                        + method + " --k " + k);
+            }
+            CifarResNet net = CifarResNet.builder().depth(depth).channels(chw[0]).height(chw[1]).width(chw[2])
+                    .numClasses(10).build();
+            DataSet ds = net.syntheticBatch(batch, 1);
+            List<String> cuts = MemoryCommand.cutsFor(depth, k, false);
+            LocalModuleGraph local = BenchNetworks.build(net, k, m, cuts, batch, true);
             for (int i = 0; i < warmup; i++) {
-                graph.fit(ds);
+                local.fit(ds);
             }
             double[] ms = new double[steps];
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
-                graph.fit(ds);
+                local.fit(ds);
                 ms[i] = (System.nanoTime() - t0) / 1e6;
             }
             double median = MemoryBenchmark.median(ms);
@@ -68,6 +84,9 @@ public class BenchCommand {
             out.put("arch", "resnet" + depth);
             out.put("batch", batch);
             out.put("input", input);
+            out.put("method", m.cliName);
+            out.put("k", k);
+            out.put("cuts", cuts);
             out.put("median_step_ms", Math.round(median * 10) / 10.0);
             out.put("min_step_ms", Math.round(min * 10) / 10.0);
             out.put("steps", steps);
@@ -76,7 +95,7 @@ public class BenchCommand {
             out.put("native_build", System.getProperty("org.bytedeco.javacpp.platform.extension", ""));
             out.put("onednn_helpers", OneDnnHelpers.active());
             out.put("threads", Runtime.getRuntime().availableProcessors());
-            out.put("final_score", graph.score());
+            out.put("final_scores", local.lastModuleScores());
             if (json) {
                 System.out.println(Json.line(out));
             } else {

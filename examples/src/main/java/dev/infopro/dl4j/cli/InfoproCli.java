@@ -18,7 +18,7 @@ import java.util.Properties;
 @Command(name = "infopro", mixinStandardHelpOptions = true, versionProvider = InfoproCli.Version.class,
         description = "InfoPro local learning for Deeplearning4j.",
         subcommands = {TrainCommand.class, CompareCommand.class, DemoCommand.class, EvalCommand.class,
-                MemoryCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                MemoryCommand.class, BenchCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class})
 public class InfoproCli implements Runnable {
     /** Exit code of a usage error (unknown flag, bad value, missing directory). */
     public static final int EXIT_USAGE = 2;

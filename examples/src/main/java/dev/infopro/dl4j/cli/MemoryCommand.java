@@ -1,18 +1,12 @@
 package dev.infopro.dl4j.cli;
 
-import dev.infopro.dl4j.config.LambdaSchedule;
-import dev.infopro.dl4j.config.LocalLearning;
-import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
-import dev.infopro.dl4j.engine.LocalModuleGraphBuilder;
 import dev.infopro.dl4j.engine.ModuleOutOfMemoryException;
 import dev.infopro.dl4j.bench.ForkedJvm;
 import dev.infopro.dl4j.bench.MemoryBenchmark;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.models.CutPresets;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -274,23 +268,7 @@ public class MemoryCommand implements Callable<Integer> {
         List<String> preset = cutsFor(depth, k, bal);
         LocalModuleGraph[] built = new LocalModuleGraph[1];
         MemoryBenchmark.Result r = MemoryBenchmark.measure(() -> {
-            LocalModuleGraphBuilder gb = LocalModuleGraph.builder(net.configuration())
-                    .inputTypes(InputType.convolutional(h, w, c)).updater(new Nesterovs(0.1, 0.9))
-                    .releaseNativeMemory(release);
-            if (k > 1) {
-                if (localMethod == Method.GREEDY) {
-                    gb.method(LocalLearning.greedy());
-                } else {
-                    // both heads on every local module (lambdas 5 and 1 throughout): the heaviest InfoPro setting
-                    gb.method(localMethod.learning()).lambdas(LambdaSchedule.linear(5, 1, 5, 1));
-                }
-                if (preset != null) {
-                    gb.cutAfter(preset.toArray(new String[0]));
-                } else {
-                    gb.modules(k, SplitStrategy.BALANCED_MEMORY).memoryBatchSize(b);
-                }
-            }
-            built[0] = gb.build();
+            built[0] = BenchNetworks.build(net, k, localMethod, preset, b, release);
             return built[0];
         }, ds, st, limitBytes);
         Map<String, Object> m = r.toMap();

@@ -48,6 +48,10 @@ class CliUsageTest {
         assertUsageError("--arch resnet21 is not a CIFAR ResNet", "train", "--arch", "resnet21", "--out", out);
         assertUsageError("Invalid value for option '--epochs'", "train", "--epochs", "two", "--out", out);
         assertUsageError("--input 3x0x32 is not CxHxW", "bench", "step", "--input", "3x0x32");
+        assertUsageError("--method e2e needs --k 1 and a local method --k 2 or more, got --method e2e --k 4",
+                "bench", "step", "--k", "4");
+        assertUsageError("got --method infopro-contrast --k 1", "bench", "step", "--method", "infopro-contrast");
+        assertUsageError("--method sgd is unknown", "bench", "step", "--method", "sgd", "--k", "2");
         assertUsageError("--on-nan ignore is unknown; use stop or skip-batch",
                 "train", "--on-nan", "ignore", "--data", "fashion-mnist", "--train-subset", "64", "--out", out);
         assertUsageError("--schedule step is unknown", "train", "--schedule", "step", "--out", out);
@@ -83,5 +87,15 @@ class CliUsageTest {
                 "--out", out);
         assertUsageError("at most 4 modules", "train", "--arch", "resnet8", "--k", "9", "--train-subset", "64",
                 "--out", out);
+    }
+
+    @Test
+    void doctorNamesTheBackendAndTheGpus() {
+        String[] r = run("doctor", "--json");
+        assertEquals("0", r[0], r[1]);
+        assertTrue(r[2].contains("\"backend\":\"CpuBackend (CPU)\""), r[2]);
+        assertTrue(r[2].contains("\"onednn_helpers\":"), r[2]);
+        assertTrue(r[2].contains("\"cuda_backend_on_classpath\":false"), r[2]);
+        assertTrue(r[2].contains("\"gpus\":["), r[2]);
     }
 }

@@ -28,6 +28,12 @@ public final class OneDnnHelpers {
     public static final String DL4J_DISABLE_PROPERTY = "org.eclipse.deeplearning4j.helpers.disable";
     /** Our opt-out property: {@code false} leaves DL4J's default (helpers off) alone. */
     public static final String OPT_OUT_PROPERTY = "infopro.onednn";
+    /**
+     * {@code true} runs batch norm's backward pass with libnd4j's generic kernel instead of DL4J's oneDNN one
+     * ({@link GenericBatchNormBackprop}); read when a graph is patched. Off by default: the kernel alone is faster,
+     * but no gain in a whole training step has been shown yet (docs/benchmarks.md, "Where the time goes").
+     */
+    public static final String GENERIC_BN_BACKWARD_PROPERTY = "infopro.bn.genericBackward";
     /** Our opt-out environment variable. */
     public static final String OPT_OUT_ENV = "INFOPRO_ONEDNN";
 
@@ -78,9 +84,11 @@ public final class OneDnnHelpers {
     }
 
     /**
-     * Fixes the oneDNN convolution helpers of {@code graph} for bias-free convolutions (see
-     * {@link BiasFreeConvHelper}); call after {@code init()}. Networks built by this library are patched already;
-     * call it for your own networks whose convolutions have {@code hasBias(false)}. Idempotent.
+     * Fixes the oneDNN helpers of {@code graph}: convolutions without bias get a working backward pass
+     * ({@link BiasFreeConvHelper}), and batch norms optionally the generic backward kernel (see
+     * {@link #GENERIC_BN_BACKWARD_PROPERTY}); call after
+     * {@code init()}. Networks built by this library are patched already; call it for your own networks.
+     * Idempotent.
      *
      * @return the graph, for chaining
      */
@@ -91,19 +99,37 @@ public final class OneDnnHelpers {
         return graph;
     }
 
-    /** Patches one layer (see {@link #patch(ComputationGraph)}); other layers are left alone. */
+    /**
+     * Patches one layer (see {@link #patch(ComputationGraph)}): a convolution's oneDNN helper gets the bias-free fix
+     * ({@link BiasFreeConvHelper}), a batch norm's oneDNN helper runs its backward pass with libnd4j's generic kernel
+     * ({@link GenericBatchNormBackprop}) when {@value #GENERIC_BN_BACKWARD_PROPERTY} is {@code true}; other layers
+     * are left alone.
+     */
     public static void patch(Layer layer) {
-        if (!(layer instanceof org.deeplearning4j.nn.layers.convolution.ConvolutionLayer)) {
-            return;
+        if (layer instanceof org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) {
+            replaceHelper(layer, org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class, h ->
+                    h instanceof org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper
+                            ? new BiasFreeConvHelper((org.deeplearning4j.nn.layers.convolution.ConvolutionHelper) h)
+                            : null);
+        } else if (layer instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization
+                && Boolean.getBoolean(GENERIC_BN_BACKWARD_PROPERTY)) {
+            replaceHelper(layer, org.deeplearning4j.nn.layers.normalization.BatchNormalization.class, h ->
+                    h != null && h.getClass() == org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper.class
+                            ? new GenericBatchNormBackprop(layer.params() == null
+                            ? org.nd4j.linalg.api.buffer.DataType.FLOAT : layer.params().dataType())
+                            : null);
         }
+    }
+
+    // Sets the layer class's private "helper" field to replacement(current helper) when that is non-null.
+    private static void replaceHelper(Layer layer, Class<?> layerClass,
+                                      java.util.function.UnaryOperator<Object> replacement) {
         try {
-            java.lang.reflect.Field f = org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class
-                    .getDeclaredField("helper");
+            java.lang.reflect.Field f = layerClass.getDeclaredField("helper");
             f.setAccessible(true);
-            Object helper = f.get(layer);
-            if (helper instanceof org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper) {
-                f.set(layer, new BiasFreeConvHelper(
-                        (org.deeplearning4j.nn.layers.convolution.ConvolutionHelper) helper));
+            Object replaced = replacement.apply(f.get(layer));
+            if (replaced != null) {
+                f.set(layer, replaced);
             }
         } catch (ReflectiveOperationException | RuntimeException e) {
             log.warn("Could not patch the oneDNN helper of layer {}: {}", layer.conf().getLayer().getLayerName(),

@@ -2,8 +2,10 @@
  * Native-backend care: switching on DL4J's oneDNN layer helpers for the CPU backend and fixing them where
  * 1.0.0-M2.1 breaks them ({@link dev.infopro.dl4j.backend.OneDnnHelpers}, activated automatically through an ND4J
  * {@code EnvironmentalAction} service), and giving freed native memory back to the operating system
- * ({@link dev.infopro.dl4j.backend.NativeHeap}).
+ * ({@link dev.infopro.dl4j.backend.NativeHeap}), and which GPUs ND4J's CUDA build can run on
+ * ({@link dev.infopro.dl4j.backend.CudaSupport}, checked when the CUDA backend starts by
+ * {@link dev.infopro.dl4j.backend.CudaCompatibilityCheck}).
  *
- * <p>A leaf package: it depends only on DL4J/ND4J and JNA, never on another package of the library.
+ * <p>A leaf package: it depends only on DL4J/ND4J, JNA and Lombok, never on another package of the library.
  */
 package dev.infopro.dl4j.backend;

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Times the same training steps with infopro-dl4j (`infopro bench step`) and PyTorch (benchmarks/pytorch_step.py)
+# and prints the ratios. Needs the tool jar (mvn -B -DskipTests package) and Debian's python3-torch; never run in CI.
+# Usage: benchmarks/side_by_side.sh [DEPTH] [INPUT] [BATCH]   (defaults: 20 1x28x28 128; PYTHON=... picks the interpreter)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+depth=${1:-20}; input=${2:-1x28x28}; batch=${3:-128}
+py=${PYTHON:-/usr/bin/python3}   # Debian's interpreter, where python3-torch installs
+jar=examples/target/infopro.jar
+[ -f "$jar" ] || { echo "build the tool first: mvn -B -DskipTests package" >&2; exit 2; }
+"$py" -c "import torch" 2>/dev/null || { echo "needs PyTorch: apt-get install -y python3-torch" >&2; exit 2; }
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+for mk in "e2e 1" "infopro-contrast 4"; do
+  set -- $mk
+  ours=$(java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$jar" bench step --arch "resnet$depth" \
+         --input "$input" --batch "$batch" --method "$1" --k "$2" --steps 8 --warmup 2 --json 2>/dev/null | grep '^{')
+  torch=$("$py" benchmarks/pytorch_step.py --depth "$depth" --input "$input" --batch "$batch" --method "$1" \
+          --k "$2" --steps 8 --warmup 2)
+  python3 - "$ours" "$torch" <<'PY'
+import json, sys
+o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f"{o['arch']} {o['input']} batch {o['batch']} {o['method']} K={o['k']}: infopro-dl4j median {o['median_step_ms']} ms"
+      f" (min {o['min_step_ms']}), {t['framework']} median {t['median_step_ms']} ms (min {t['min_step_ms']}),"
+      f" ratio {o['median_step_ms'] / t['median_step_ms']:.2f}x (min {o['min_step_ms'] / t['min_step_ms']:.2f}x)")
+PY
+done
