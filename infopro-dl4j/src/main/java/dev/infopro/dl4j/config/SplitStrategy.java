@@ -9,8 +9,8 @@ import java.util.List;
  * valid cuts ({@code segmentCost[i]} = cost of the vertices after valid cut i-1 up to and including valid cut i;
  * {@code segmentCost[validCuts.size()]} = the rest of the network). Which cost they get is their {@link #cost()}:
  * the number of layers, estimated training memory (activation plus working bytes per segment, and the bytes of the
- * heads a module ending at each valid cut would carry), or estimated compute (floating-point operations of a
- * forward pass, a proxy for step time, likewise with the heads').
+ * heads a module ending at each valid cut would carry), or estimated step time (the activation elements written and
+ * read back, which a step's time follows on the CPU, likewise with the heads').
  */
 @FunctionalInterface
 public interface SplitStrategy {
@@ -39,8 +39,8 @@ public interface SplitStrategy {
         LAYERS,
         /** Estimated training memory in bytes. */
         MEMORY,
-        /** Estimated floating-point operations of a forward pass. */
-        COMPUTE
+        /** Estimated step time: the activation elements the modules write and read back. */
+        TIME
     }
 
     /** Which cost the planner passes to {@link #chooseCuts}; the number of layers by default. */
@@ -60,8 +60,8 @@ public interface SplitStrategy {
 
     /**
      * For pipelined execution, whose throughput the slowest module sets: the K-1 valid cuts that minimise the largest
-     * module's estimated compute (its backbone's and its heads' forward operations), by the same exact min-max search
-     * as {@link #BALANCED_MEMORY}.
+     * module's estimated step time (its backbone's and its heads' activation elements,
+     * {@code planning.StepTimeEstimator}), by the same exact min-max search as {@link #BALANCED_MEMORY}.
      */
-    SplitStrategy BALANCED_TIME = new SplitStrategies.Balanced("BALANCED_TIME", Cost.COMPUTE);
+    SplitStrategy BALANCED_TIME = new SplitStrategies.Balanced("BALANCED_TIME", Cost.TIME);
 }

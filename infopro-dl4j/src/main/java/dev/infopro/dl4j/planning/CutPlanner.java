@@ -42,10 +42,10 @@ public final class CutPlanner {
         }
         int[] idx;
         if (strategy.cost() != SplitStrategy.Cost.LAYERS) {
-            // balanced search: bytes or operations of each segment and of the heads a module ending there carries
+            // balanced search: bytes or step time of each segment and of the heads a module ending there carries
             double[][] c = strategy.cost() == SplitStrategy.Cost.MEMORY
                     ? MemoryEstimator.splitCosts(conf, inputTypes, valid, heads(method), context, memoryBatchSize)
-                    : ComputeEstimator.splitCosts(conf, inputTypes, valid, heads(method), context);
+                    : StepTimeEstimator.splitCosts(conf, inputTypes, valid, heads(method), context);
             idx = strategy.chooseCuts(valid, c[0], c[1], numModules);
         } else {
             List<List<String>> segments = analysis.moduleVertices(valid);

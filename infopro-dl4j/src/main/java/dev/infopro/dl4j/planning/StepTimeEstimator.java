@@ -11,19 +11,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Estimated compute of a graph's vertices, a proxy for their share of a training step's time (for
- * {@link dev.infopro.dl4j.config.SplitStrategy#BALANCED_TIME}). A vertex with P parameters producing an output
- * with S spatial positions and E elements per example costs {@code 2 P S + E} operations per example in its forward
- * pass: a convolution's or dense layer's multiply-adds (its weights are applied at every output position), and one
- * operation per output element for everything else (activations, batch norm, pooling, merges). Backward passes cost
- * about twice the forward pass for every vertex alike, so the ratio between modules, which is all a split needs, is
- * that of the forward estimate.
+ * Estimated share of a training step's time of a graph's vertices (for
+ * {@link dev.infopro.dl4j.config.SplitStrategy#BALANCED_TIME}): the number of elements each vertex outputs per
+ * example. Every output element is written in the forward pass and read and written again in the backward pass, and
+ * on the CPU (oneDNN) a step's time follows that memory traffic, not the arithmetic: measured module step times of
+ * ResNet-32 InfoPro modules (docs/benchmarks/pipeline.md) fit the output elements within 20%, while a
+ * multiply-add count missed them by up to 84% and added nothing to the fit. Only the ratio between modules matters
+ * for a split, so the estimate has no unit.
  */
-public final class ComputeEstimator {
-    private ComputeEstimator() {
+public final class StepTimeEstimator {
+    private StepTimeEstimator() {
     }
 
-    /** Estimated forward operations per example of each vertex of {@code conf}, in topological order. */
+    /** Estimated step cost (output elements per example) of each vertex of {@code conf}, in topological order. */
     public static Map<String, Double> vertexCosts(ComputationGraphConfiguration conf, InputType... inputTypes) {
         Map<String, InputType> types = GraphSplitter.activationTypes(conf, inputTypes);
         Map<String, Double> costs = new LinkedHashMap<>();
@@ -33,21 +33,12 @@ public final class ComputeEstimator {
             if (gv == null || out == null) {
                 continue;
             }
-            costs.put(v, cost(gv.numParams(true), out));
+            costs.put(v, (double) out.arrayElementsPerExample());
         }
         return costs;
     }
 
-    static double cost(long params, InputType out) {
-        double positions = 1;
-        if (out instanceof InputType.InputTypeConvolutional) {
-            InputType.InputTypeConvolutional c = (InputType.InputTypeConvolutional) out;
-            positions = (double) c.getHeight() * c.getWidth();
-        }
-        return 2.0 * params * positions + out.arrayElementsPerExample();
-    }
-
-    /** Estimated forward operations per example of {@code heads} reading an input of type {@code in}. */
+    /** Estimated step cost of {@code heads} reading an input of type {@code in}. */
     public static double headsCost(ComputationGraphConfiguration network, InputType in, List<AuxiliaryHead> heads,
                                    HeadContext context) {
         double total = 0;
@@ -58,11 +49,11 @@ public final class ComputeEstimator {
     }
 
     /**
-     * Compute costs for the split search over {@code validCuts}, in the form
+     * Step-time costs for the split search over {@code validCuts}, in the form
      * {@link dev.infopro.dl4j.config.SplitStrategy#chooseCuts(List, double[], double[], int)} takes.
      *
-     * @return {segmentCost (validCuts.size()+1 entries), cutCost (validCuts.size() entries)}: the operations of the
-     *         backbone vertices of each segment, and of the heads a module ending at each valid cut carries
+     * @return {segmentCost (validCuts.size()+1 entries), cutCost (validCuts.size() entries)}: the estimate for the
+     *         backbone vertices of each segment, and for the heads a module ending at each valid cut carries
      */
     public static double[][] splitCosts(ComputationGraphConfiguration conf, InputType[] inputTypes,
                                         List<String> validCuts, List<AuxiliaryHead> heads, HeadContext context) {
