@@ -1,6 +1,9 @@
 package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.backend.NativeThreads;
+import dev.infopro.dl4j.engine.PipelineMessages.Job;
+import dev.infopro.dl4j.engine.PipelineMessages.Report;
+import dev.infopro.dl4j.engine.PipelineMessages.Sync;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -85,73 +88,6 @@ public final class PipelinedExecutor implements ModuleExecutor {
                 threadsPerWorker);
         new Pipeline(trainers, target, epoch, threads).run(batches, sink);
     }
-
-    // ------------------------------------------------------------------------------------------------ messages
-
-    /** One batch travelling through the pipeline. */
-    private static final class Job {
-        final long seq;
-        final int generation;
-        final int iteration;
-        final Batch batch;
-        final INDArray[][] labels;
-        final double[] scores;
-        final double[] seconds;
-        final List<INDArray> transients = new ArrayList<>();
-        INDArray[] inputs;
-
-        Job(long seq, int generation, int iteration, Batch batch, INDArray[][] labels, int modules) {
-            this.seq = seq;
-            this.generation = generation;
-            this.iteration = iteration;
-            this.batch = batch;
-            this.labels = labels;
-            this.scores = new double[modules];
-            this.seconds = new double[modules];
-            this.inputs = batch.getFeatures();
-        }
-
-        void release() {
-            for (INDArray a : transients) {
-                if (a.closeable() && !a.wasClosed()) {
-                    a.close();
-                }
-            }
-            transients.clear();
-        }
-    }
-
-    /** What a worker reports about a batch, or that a stop request has passed it. */
-    private static final class Report {
-        final Job job;
-        final int module;
-        final ModuleStepResult rejected;
-        final Throwable failure;
-        final int syncGeneration;
-
-        Report(Job job, int module, ModuleStepResult rejected, Throwable failure, int syncGeneration) {
-            this.job = job;
-            this.module = module;
-            this.rejected = rejected;
-            this.failure = failure;
-            this.syncGeneration = syncGeneration;
-        }
-
-        boolean isSync() {
-            return job == null;
-        }
-    }
-
-    /** Passes through every worker after all earlier jobs; the last one reports it. */
-    private static final class Sync {
-        final int generation;
-
-        Sync(int generation) {
-            this.generation = generation;
-        }
-    }
-
-    private static final Object STOP = new Object();
 
     // ------------------------------------------------------------------------------------------------ one run
 
@@ -367,7 +303,7 @@ public final class PipelinedExecutor implements ModuleExecutor {
             generation++;
             for (BlockingQueue<Object> q : queues) {
                 q.clear();
-                q.offer(STOP);
+                q.offer(PipelineMessages.STOP);
             }
             for (Thread t : workers) {
                 if (t == null) {
@@ -440,7 +376,7 @@ public final class PipelinedExecutor implements ModuleExecutor {
                 trainer.resetWorkspaceSizing(); // a new thread sizes its own workspaces
                 while (true) {
                     Object o = queues.get(m).take();
-                    if (o == STOP) {
+                    if (o == PipelineMessages.STOP) {
                         return;
                     }
                     if (o instanceof Sync) {
