@@ -21,43 +21,6 @@ class BalancedMemoryTest {
         return l;
     }
 
-    /** Largest module cost of a cut choice (cut indices into the valid cuts). */
-    private static double maxCost(double[] seg, double[] cut, int[] cuts) {
-        double max = 0;
-        int start = 0;
-        for (int j = 0; j <= cuts.length; j++) {
-            int end = j < cuts.length ? cuts[j] : seg.length - 1; // last segment index of this module
-            double c = 0;
-            for (int s = start; s <= end; s++) {
-                c += seg[s];
-            }
-            if (j < cuts.length) {
-                c += cut[end];
-            }
-            max = Math.max(max, c);
-            start = end + 1;
-        }
-        return max;
-    }
-
-    private static double bruteForce(double[] seg, double[] cut, int k) {
-        int n = cut.length;
-        double best = Double.POSITIVE_INFINITY;
-        for (int mask = 0; mask < (1 << n); mask++) {
-            if (Integer.bitCount(mask) != k - 1) {
-                continue;
-            }
-            int[] cuts = new int[k - 1];
-            int j = 0;
-            for (int i = 0; i < n; i++) {
-                if ((mask & (1 << i)) != 0) {
-                    cuts[j++] = i;
-                }
-            }
-            best = Math.min(best, maxCost(seg, cut, cuts));
-        }
-        return best;
-    }
 
     @Test
     void optimalAgainstBruteForceOnRandomCosts() {
@@ -78,7 +41,7 @@ class BalancedMemoryTest {
             for (int i = 0; i < cuts.length; i++) {
                 assertTrue(cuts[i] >= 0 && cuts[i] < n && (i == 0 || cuts[i] > cuts[i - 1]));
             }
-            assertEquals(bruteForce(seg, cut, k), maxCost(seg, cut, cuts), 1e-9,
+            assertEquals(MinMaxPartitions.bruteForce(seg, cut, k), MinMaxPartitions.maxCost(seg, cut, cuts), 1e-9,
                     "trial " + trial + " n=" + n + " k=" + k);
         }
     }

@@ -1,6 +1,7 @@
 package dev.infopro.dl4j.planning;
 
 import dev.infopro.dl4j.config.LocalLearning;
+import dev.infopro.dl4j.config.MinMaxPartitions;
 import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.models.CifarResNet;
@@ -8,7 +9,6 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -50,12 +50,10 @@ class StepTimeEstimatorTest {
                     method.getLabelHead());
             double[][] c = StepTimeEstimator.splitCosts(conf, new InputType[]{IN}, valid, heads,
                     CutPlanner.headContext(new InputType[]{IN}, 10));
-            List<Integer> chosen = new ArrayList<>();
-            for (String cut : m.getConfig().getCuts()) {
-                chosen.add(valid.indexOf(cut));
-            }
-            double best = bruteForce(c[0], c[1], k);
-            assertEquals(best, maxCost(c[0], c[1], chosen), 1e-6 * best, "K = " + k + ", cuts " + chosen);
+            int[] chosen = m.getConfig().getCuts().stream().mapToInt(valid::indexOf).toArray();
+            double best = MinMaxPartitions.bruteForce(c[0], c[1], k);
+            assertEquals(best, MinMaxPartitions.maxCost(c[0], c[1], chosen), 1e-6 * best,
+                    "K = " + k + ", cuts " + java.util.Arrays.toString(chosen));
             assertTrue(best < total(c[0]), "a split must be cheaper than the whole network");
         }
     }
@@ -66,41 +64,5 @@ class StepTimeEstimatorTest {
             t += s;
         }
         return t;
-    }
-
-    private static double maxCost(double[] seg, double[] cut, List<Integer> cuts) {
-        double max = 0;
-        int start = 0;
-        for (int j = 0; j <= cuts.size(); j++) {
-            int end = j < cuts.size() ? cuts.get(j) : seg.length - 1;
-            double c = 0;
-            for (int s = start; s <= end; s++) {
-                c += seg[s];
-            }
-            if (j < cuts.size()) {
-                c += cut[end];
-            }
-            max = Math.max(max, c);
-            start = end + 1;
-        }
-        return max;
-    }
-
-    private static double bruteForce(double[] seg, double[] cut, int k) {
-        double best = Double.POSITIVE_INFINITY;
-        int n = cut.length;
-        for (long mask = 0; mask < (1L << n); mask++) {
-            if (Long.bitCount(mask) != k - 1) {
-                continue;
-            }
-            List<Integer> cuts = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                if ((mask & (1L << i)) != 0) {
-                    cuts.add(i);
-                }
-            }
-            best = Math.min(best, maxCost(seg, cut, cuts));
-        }
-        return best;
     }
 }
