@@ -58,17 +58,22 @@ enum ZooNetworks {
         return PREFIX + zooName;
     }
 
+    /** A usage error when {@code channels x height x width} images are smaller than the network takes. */
+    void checkInput(long channels, long height, long width) {
+        if (height < minSide || width < minSide) {
+            throw new UsageException("--arch " + arch() + " needs images of at least " + minSide + "x" + minSide
+                    + ", the data has " + channels + "x" + height + "x" + width
+                    + ": use a dataset with larger images (cifar10, cifar100, svhn, stl10)");
+        }
+    }
+
     /**
      * The network with random weights for {@code channels x height x width} images and {@code classes} classes.
      *
      * @throws UsageException when the images are smaller than the network takes
      */
     ComputationGraph build(int channels, int height, int width, int classes, long seed) {
-        if (height < minSide || width < minSide) {
-            throw new UsageException("--arch " + arch() + " needs images of at least " + minSide + "x" + minSide
-                    + ", the data has " + channels + "x" + height + "x" + width
-                    + ": use a dataset with larger images (cifar10, cifar100, svhn, stl10)");
-        }
+        checkInput(channels, height, width);
         int[] shape = {channels, height, width};
         ZooModel<?> model = switch (this) {
             case RESNET50 -> ResNet50.builder().inputShape(shape).numClasses(classes).seed(seed).build();

@@ -69,6 +69,8 @@ class CliUsageTest {
                 "--test-subset", "64", "--out", out);
         assertUsageError("--balanced is the paper's InfoPro* table for CIFAR ResNets; --arch zoo:ResNet50 is always"
                 + " split by --k", "train", "--arch", "zoo:ResNet50", "--k", "4", "--balanced", "--out", out);
+        assertUsageError("--arch zoo:ResNet50 needs images of at least 75x75, the data has 3x32x32",
+                "memory", "--arch", "zoo:ResNet50", "--input", "3x32x32");
     }
 
     @Test
