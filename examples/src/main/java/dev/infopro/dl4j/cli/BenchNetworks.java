@@ -12,9 +12,10 @@ import java.util.List;
 
 /**
  * The one way the benchmarks ({@code infopro bench step}, {@code infopro memory}) build what they time: a CIFAR
- * ResNet or a model-zoo network ({@code infopro memory --arch zoo:NAME}) trained through {@link LocalModuleGraph}, end to end (K = 1) or as K local modules, with the tool's
- * optimizer (PyTorch-form Nesterov SGD, lr 0.1, coupled weight decay 1e-4). InfoPro methods get both heads on every
- * local module (lambdas 5 and 1 throughout): the heaviest InfoPro setting.
+ * ResNet or a model-zoo network ({@code infopro memory --arch zoo:NAME}) trained through {@link LocalModuleGraph},
+ * end to end (K = 1) or as K local modules, with the tool's optimizer (PyTorch-form Nesterov SGD, lr 0.1, coupled
+ * weight decay 1e-4). InfoPro methods get both heads on every local module (lambdas 5 and 1 throughout): the
+ * heaviest InfoPro setting.
  */
 final class BenchNetworks {
     static final double LR = 0.1;

@@ -79,7 +79,8 @@ final class Experiment {
         List<String> cuts = spec.getMethod() != Method.E2E ? cuts(spec) : null; // usage errors before the network
         Nd4j.getRandom().setSeed(spec.getSeed());
         ComputationGraph graph = spec.getZoo() != null
-                ? spec.getZoo().build(train.channels(), train.height(), train.width(), train.numClasses(), spec.getSeed())
+                ? spec.getZoo().build(train.channels(), train.height(), train.width(), train.numClasses(),
+                        spec.getSeed())
                 : CifarResNet.builder().depth(spec.getDepth()).channels(train.channels()).height(train.height())
                         .width(train.width()).numClasses(train.numClasses()).seed(spec.getSeed()).build().init();
         TrainingRecipe recipe = recipe(spec);
@@ -213,7 +214,8 @@ final class Experiment {
                 epochs.add(new EpochMetrics(r.getEpoch(), schedule.valueAt(0, r.getEpoch() - 1),
                         r.getMeanModuleScores(), r.getTestAccuracy(), r.getSeconds(), r.getPeakRssBytes()));
             }
-            ExperimentResult summary = new ExperimentResult(spec.getMethod().cliName, local.numModules(), local.getConfig().getCuts(),
+            ExperimentResult summary = new ExperimentResult(spec.getMethod().cliName, local.numModules(),
+                    local.getConfig().getCuts(),
                     epochs.get(epochs.size() - 1).getTestAccuracy(),
                     epochs.stream().mapToLong(EpochMetrics::getPeakRssBytes).max().orElse(-1),
                     epochs.stream().mapToDouble(EpochMetrics::getSeconds).average().orElse(0), epochs);

@@ -20,7 +20,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code infopro memory}: measured and estimated training memory of a CIFAR ResNet trained end to end (K = 1) and
+ * {@code infopro memory}: measured and estimated training memory of a CIFAR ResNet (or a model-zoo network, {@code
+ * --arch zoo:NAME}) trained end to end (K = 1) and
  * as K local modules, each configuration in a fresh child JVM; or, with {@code --max-batch}, the largest batch that
  * trains under an off-heap limit. Local modules carry the InfoPro (Contrast) heads by default, or the greedy GAP +
  * softmax classifier (config 0c1f) with {@code --method greedy}.

@@ -10,7 +10,8 @@ class RunOptions {
                     + "(default ${DEFAULT-VALUE}: the embedded 6,000/1,000-image subset).")
     String data;
 
-    @Option(names = "--arch", defaultValue = "resnet32", description = "resnetN, N = 6n+2, or zoo:NAME, a DL4J model-zoo network with random weights (ResNet50, "
+    @Option(names = "--arch", defaultValue = "resnet32",
+            description = "resnetN, N = 6n+2, or zoo:NAME, a DL4J model-zoo network with random weights (ResNet50, "
                     + "VGG16, Darknet19, SqueezeNet, Xception, InceptionResNetV1), split by --k with the memory-balanced "
                     + "strategy (default ${DEFAULT-VALUE}).")
     String arch;

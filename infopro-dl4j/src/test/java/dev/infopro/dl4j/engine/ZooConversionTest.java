@@ -52,17 +52,18 @@ class ZooConversionTest {
 
     static Stream<Arguments> zoo() {
         return Stream.of(
-                zoo("ResNet50", 75, s -> ResNet50.builder().numClasses(CLASSES).inputShape(shape(s)).build().init(), 38,
-                        "stem-zero", "avgpool"),
-                zoo("VGG16", 32, s -> VGG16.builder().numClasses(CLASSES).inputShape(shape(s)).build().init(), 20, "0", "19"),
-                zoo("Darknet19", 32, s -> Darknet19.builder().numClasses(CLASSES).inputShape(shape(s)).build().init(), 62,
-                        "convolution2d_1", "softmax"),
-                zoo("SqueezeNet", 32, s -> SqueezeNet.builder().numClasses(CLASSES).inputShape(shape(s)).build().init(), 34,
-                        "conv1", "softmax"),
-                zoo("Xception", 32, s -> Xception.builder().numClasses(CLASSES).inputShape(shape(s)).build().init(), 25,
-                        "block1_conv1", "avg_pool"),
-                zoo("InceptionResNetV1", 80, s -> InceptionResNetV1.builder().numClasses(CLASSES).inputShape(shape(s)).build()
-                        .init(), 59, "stem-cnn1", "embeddings"));
+                zoo("ResNet50", 75, s -> ResNet50.builder().numClasses(CLASSES).inputShape(shape(s)).build().init(),
+                        38, "stem-zero", "avgpool"),
+                zoo("VGG16", 32, s -> VGG16.builder().numClasses(CLASSES).inputShape(shape(s)).build().init(),
+                        20, "0", "19"),
+                zoo("Darknet19", 32, s -> Darknet19.builder().numClasses(CLASSES).inputShape(shape(s)).build().init(),
+                        62, "convolution2d_1", "softmax"),
+                zoo("SqueezeNet", 32, s -> SqueezeNet.builder().numClasses(CLASSES).inputShape(shape(s)).build().init(),
+                        34, "conv1", "softmax"),
+                zoo("Xception", 32, s -> Xception.builder().numClasses(CLASSES).inputShape(shape(s)).build().init(),
+                        25, "block1_conv1", "avg_pool"),
+                zoo("InceptionResNetV1", 80, s -> InceptionResNetV1.builder().numClasses(CLASSES).inputShape(shape(s))
+                        .build().init(), 59, "stem-cnn1", "embeddings"));
     }
 
     /**
