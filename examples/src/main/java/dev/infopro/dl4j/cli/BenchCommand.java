@@ -4,6 +4,7 @@ import dev.infopro.dl4j.backend.OneDnnHelpers;
 import dev.infopro.dl4j.bench.MemoryBenchmark;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
@@ -68,7 +69,8 @@ public class BenchCommand {
                     .numClasses(10).build();
             DataSet ds = net.syntheticBatch(batch, 1);
             List<String> cuts = MemoryCommand.cutsFor(depth, k, false);
-            LocalModuleGraph local = BenchNetworks.build(net, k, m, cuts, batch, true);
+            LocalModuleGraph local = BenchNetworks.build(net.configuration(),
+                    InputType.convolutional(chw[1], chw[2], chw[0]), k, m, cuts, batch, true);
             for (int i = 0; i < warmup; i++) {
                 local.fit(ds);
             }

@@ -4,17 +4,18 @@ import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.engine.LocalModuleGraphBuilder;
-import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.optim.TorchSgd;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 
 import java.util.List;
 
 /**
  * The one way the benchmarks ({@code infopro bench step}, {@code infopro memory}) build what they time: a CIFAR
- * ResNet trained through {@link LocalModuleGraph}, end to end (K = 1) or as K local modules, with the tool's
- * optimizer (PyTorch-form Nesterov SGD, lr 0.1, coupled weight decay 1e-4). InfoPro methods get both heads on every
- * local module (lambdas 5 and 1 throughout): the heaviest InfoPro setting.
+ * ResNet or a model-zoo network ({@code infopro memory --arch zoo:NAME}) trained through {@link LocalModuleGraph},
+ * end to end (K = 1) or as K local modules, with the tool's optimizer (PyTorch-form Nesterov SGD, lr 0.1, coupled
+ * weight decay 1e-4). InfoPro methods get both heads on every local module (lambdas 5 and 1 throughout): the
+ * heaviest InfoPro setting.
  */
 final class BenchNetworks {
     static final double LR = 0.1;
@@ -24,16 +25,17 @@ final class BenchNetworks {
     }
 
     /**
-     * @param net     the network
+     * @param net     the network's configuration
+     * @param input   its input type
      * @param k       modules; 1 is end to end whatever the method
      * @param method  the local method for K &gt; 1
      * @param cuts    the cut vertices for K &gt; 1, or null for the memory-balanced split chosen for {@code batch}
      * @param batch   the mini-batch size (for the balanced split's cost model)
      * @param release the native-memory policy ({@link LocalModuleGraphBuilder#releaseNativeMemory})
      */
-    static LocalModuleGraph build(CifarResNet net, int k, Method method, List<String> cuts, int batch, boolean release) {
-        LocalModuleGraphBuilder gb = LocalModuleGraph.builder(net.configuration())
-                .inputTypes(InputType.convolutional(net.getHeight(), net.getWidth(), net.getChannels()))
+    static LocalModuleGraph build(ComputationGraphConfiguration net, InputType input, int k, Method method,
+                                  List<String> cuts, int batch, boolean release) {
+        LocalModuleGraphBuilder gb = LocalModuleGraph.builder(net).inputTypes(input)
                 .updater(new TorchSgd(LR)).weightDecay(WEIGHT_DECAY)
                 .releaseNativeMemory(release);
         if (k > 1) {

@@ -4,6 +4,7 @@ import dev.infopro.dl4j.checkpoint.Checkpoint;
 import dev.infopro.dl4j.checkpoint.CheckpointManager;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.OnNonFinite;
+import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.engine.TrainingDivergedException;
 import dev.infopro.dl4j.data.DatasetSplits;
 import dev.infopro.dl4j.data.Datasets;
@@ -75,11 +76,13 @@ final class Experiment {
     /** Builds the network and its local modules for a spec on the given data. */
     static LocalModuleGraph build(ExperimentSpec spec, DatasetSplits data) {
         ImageDataset train = data.getTrain();
-        CifarResNet arch = CifarResNet.builder().depth(spec.getDepth()).channels(train.channels())
-                .height(train.height()).width(train.width()).numClasses(train.numClasses()).seed(spec.getSeed())
-                .build();
+        List<String> cuts = spec.getMethod() != Method.E2E ? cuts(spec) : null; // usage errors before the network
         Nd4j.getRandom().setSeed(spec.getSeed());
-        ComputationGraph graph = arch.init();
+        ComputationGraph graph = spec.getZoo() != null
+                ? spec.getZoo().build(train.channels(), train.height(), train.width(), train.numClasses(),
+                        spec.getSeed())
+                : CifarResNet.builder().depth(spec.getDepth()).channels(train.channels()).height(train.height())
+                        .width(train.width()).numClasses(train.numClasses()).seed(spec.getSeed()).build().init();
         TrainingRecipe recipe = recipe(spec);
         LocalModuleGraphBuilder b = LocalModuleGraph.builder(graph)
                 .inputTypes(InputType.convolutional(train.height(), train.width(), train.channels()))
@@ -88,7 +91,11 @@ final class Experiment {
                 .weightDecay(recipe.getWeightDecay())
                 .inputNormalization(data.getNormalization());
         if (spec.getMethod() != Method.E2E) {
-            b.cutAfter(cuts(spec).toArray(new String[0]));
+            if (cuts != null) {
+                b.cutAfter(cuts.toArray(new String[0]));
+            } else {
+                b.modules(spec.getK(), SplitStrategy.BALANCED_MEMORY).memoryBatchSize(spec.getBatch());
+            }
         }
         double[] l = spec.getLambdas();
         if (l != null && (spec.getMethod() == Method.INFOPRO_CONTRAST || spec.getMethod() == Method.INFOPRO_SOFTMAX)) {
@@ -101,7 +108,10 @@ final class Experiment {
         }
     }
 
-    /** The cut vertices of a spec: explicit, the paper's balanced table, or the presets. */
+    /**
+     * The cut vertices of a spec: explicit, the paper's balanced table, or the presets; null for a zoo network
+     * without explicit cuts (it has no presets: the memory-balanced split of K is chosen when it is built).
+     */
     static List<String> cuts(ExperimentSpec spec) {
         if (spec.getMethod() == Method.E2E) {
             return List.of();
@@ -111,6 +121,13 @@ final class Experiment {
         }
         if (spec.getK() < 2) {
             throw new UsageException("--method " + spec.getMethod() + " needs --k 2 or more (or --cuts)");
+        }
+        if (spec.getZoo() != null) {
+            if (spec.isBalanced()) {
+                throw new UsageException("--balanced is the paper's InfoPro* table for CIFAR ResNets; --arch "
+                        + spec.getZoo().arch() + " is always split by --k with the memory-balanced strategy");
+            }
+            return null;
         }
         try {
             return CutPresets.cuts(spec.getDepth(), spec.getK(), spec.isBalanced(), spec.getData().startsWith("stl10"));
@@ -197,7 +214,8 @@ final class Experiment {
                 epochs.add(new EpochMetrics(r.getEpoch(), schedule.valueAt(0, r.getEpoch() - 1),
                         r.getMeanModuleScores(), r.getTestAccuracy(), r.getSeconds(), r.getPeakRssBytes()));
             }
-            ExperimentResult summary = new ExperimentResult(spec.getMethod().cliName, local.numModules(), cuts(spec),
+            ExperimentResult summary = new ExperimentResult(spec.getMethod().cliName, local.numModules(),
+                    local.getConfig().getCuts(),
                     epochs.get(epochs.size() - 1).getTestAccuracy(),
                     epochs.stream().mapToLong(EpochMetrics::getPeakRssBytes).max().orElse(-1),
                     epochs.stream().mapToDouble(EpochMetrics::getSeconds).average().orElse(0), epochs);

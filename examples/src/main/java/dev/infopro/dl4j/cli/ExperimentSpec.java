@@ -11,8 +11,10 @@ import java.util.List;
 class ExperimentSpec {
     /** Dataset spec, e.g. {@code fashion-mnist} or {@code cifar10:/data/cifar}. */
     String data;
-    /** CIFAR ResNet depth. */
+    /** CIFAR ResNet depth (unused for a zoo network). */
     int depth;
+    /** A model-zoo network ({@link ZooNetworks}), or null for the CIFAR ResNet of {@code depth}. */
+    ZooNetworks zoo;
     Method method;
     /** Number of modules (1 for e2e). */
     int k;
@@ -38,7 +40,7 @@ class ExperimentSpec {
     /** The {@code infopro train} options that run this spec (without {@code --out}). */
     java.util.List<String> toTrainArgs() {
         java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of("train", "--data", data,
-                "--arch", "resnet" + depth, "--method", method.cliName, "--k", String.valueOf(k),
+                "--arch", arch(), "--method", method.cliName, "--k", String.valueOf(k),
                 "--epochs", String.valueOf(epochs), "--batch", String.valueOf(batch), "--lr", String.valueOf(lr),
                 "--recipe", recipe, "--schedule", schedule == null ? "cosine" : schedule,
                 "--train-subset", String.valueOf(trainSubset), "--test-subset", String.valueOf(testSubset),
@@ -56,6 +58,11 @@ class ExperimentSpec {
                     .collect(java.util.stream.Collectors.joining(",")));
         }
         return a;
+    }
+
+    /** The network as {@code --arch} names it: {@code resnetN} or {@code zoo:NAME}. */
+    String arch() {
+        return zoo != null ? zoo.arch() : "resnet" + depth;
     }
 
     /** A short label such as {@code infopro-contrast K=4}. */

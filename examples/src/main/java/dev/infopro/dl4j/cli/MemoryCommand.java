@@ -6,6 +6,8 @@ import dev.infopro.dl4j.bench.ForkedJvm;
 import dev.infopro.dl4j.bench.MemoryBenchmark;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.models.CutPresets;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
@@ -18,7 +20,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code infopro memory}: measured and estimated training memory of a CIFAR ResNet trained end to end (K = 1) and
+ * {@code infopro memory}: measured and estimated training memory of a CIFAR ResNet (or a model-zoo network, {@code
+ * --arch zoo:NAME}) trained end to end (K = 1) and
  * as K local modules, each configuration in a fresh child JVM; or, with {@code --max-batch}, the largest batch that
  * trains under an off-heap limit. Local modules carry the InfoPro (Contrast) heads by default, or the greedy GAP +
  * softmax classifier (config 0c1f) with {@code --method greedy}.
@@ -29,7 +32,8 @@ import java.util.concurrent.Callable;
 public class MemoryCommand implements Callable<Integer> {
     static final int EXIT_OOM = 3;
 
-    @Option(names = "--arch", defaultValue = "resnet110", description = "resnetN, N = 6n+2 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--arch", defaultValue = "resnet110", description = "resnetN, N = 6n+2, or zoo:NAME (a model-zoo"
+            + " network with random weights, always the memory-balanced split of K) (default ${DEFAULT-VALUE}).")
     String arch;
     @Option(names = "--input", defaultValue = "3x32x32", description = "Input CxHxW (default ${DEFAULT-VALUE}).")
     String input;
@@ -66,8 +70,13 @@ public class MemoryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int depth = Args.resnetDepth(arch);
+        ZooNetworks zoo = ZooNetworks.isZoo(arch) ? ZooNetworks.byArch(arch) : null;
+        int depth = zoo != null ? 0 : Args.resnetDepth(arch);
         long[] chw = Args.chw(input);
+        if (zoo != null) {
+            zoo.checkInput(chw[0], chw[1], chw[2]);
+        }
+        String net = zoo != null ? zoo.arch() : "resnet" + depth;
         if (batch < 1 || steps < 1 || ks == null || ks.length == 0) {
             throw new UsageException("--batch and --steps must be >= 1 and --k must list at least one K, e.g. --k 1,2,4");
         }
@@ -75,7 +84,7 @@ public class MemoryCommand implements Callable<Integer> {
             if (k < 1) {
                 throw new UsageException("--k values must be >= 1, got " + k);
             }
-            if (balanced && k > 1) {
+            if ((balanced || zoo != null) && k > 1) {
                 continue;
             }
             cutsFor(depth, k, false); // usage errors before any child starts
@@ -84,7 +93,7 @@ public class MemoryCommand implements Callable<Integer> {
         Long e2e = null;
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int k : ks) {
-            Map<String, Object> row = maxBatch ? maxBatch(depth, chw, k, limitBytes) : measure(depth, chw, k, batch, steps, 0);
+            Map<String, Object> row = maxBatch ? maxBatch(net, chw, k, limitBytes) : measure(net, chw, k, batch, steps, 0);
             long m = ((Number) row.get(maxBatch ? "max_batch" : "measured_peak_bytes")).longValue();
             if (k == 1) {
                 e2e = m;
@@ -132,7 +141,7 @@ public class MemoryCommand implements Callable<Integer> {
         }
     }
 
-    private Map<String, Object> measure(int depth, long[] chw, int k, int b, int st, long limitBytes) throws Exception {
+    private Map<String, Object> measure(String net, long[] chw, int k, int b, int st, long limitBytes) throws Exception {
         List<String> jvm = new ArrayList<>(List.of("-Xmx512m", "-Xms512m", "-XX:+AlwaysPreTouch",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
         if (limitBytes > 0) {
@@ -142,7 +151,7 @@ public class MemoryCommand implements Callable<Integer> {
             jvm.add("-Dorg.bytedeco.javacpp.maxbytes=0");
             jvm.add("-Dorg.bytedeco.javacpp.maxphysicalbytes=0");
         }
-        List<String> args = List.of(String.valueOf(depth), String.valueOf(chw[0]), String.valueOf(chw[1]),
+        List<String> args = List.of(net, String.valueOf(chw[0]), String.valueOf(chw[1]),
                 String.valueOf(chw[2]), String.valueOf(b), String.valueOf(k), String.valueOf(st), String.valueOf(balanced),
                 String.valueOf(limitBytes), Method.parse(method).cliName, String.valueOf(!noTrim));
         ForkedJvm.Result r = ForkedJvm.run(MemoryCommand.class.getName(), jvm, args, timeout);
@@ -164,13 +173,13 @@ public class MemoryCommand implements Callable<Integer> {
         return m;
     }
 
-    private Map<String, Object> maxBatch(int depth, long[] chw, int k, long limitBytes) throws Exception {
+    private Map<String, Object> maxBatch(String net, long[] chw, int k, long limitBytes) throws Exception {
         int ok = 0;
         int bad = -1;
         int b = 8;
         List<?> cuts = null;
         while (bad < 0 && b <= 65536) { // grow until it fails
-            Map<String, Object> r = measure(depth, chw, k, b, steps, limitBytes);
+            Map<String, Object> r = measure(net, chw, k, b, steps, limitBytes);
             if (Boolean.TRUE.equals(r.get("oom"))) {
                 bad = b;
             } else {
@@ -181,7 +190,7 @@ public class MemoryCommand implements Callable<Integer> {
         }
         while (bad > 0 && bad - ok > Math.max(1, ok / 16)) { // bisect to about 6%
             int mid = (ok + bad) / 2;
-            Map<String, Object> r = measure(depth, chw, k, mid, steps, limitBytes);
+            Map<String, Object> r = measure(net, chw, k, mid, steps, limitBytes);
             if (Boolean.TRUE.equals(r.get("oom"))) {
                 bad = mid;
             } else {
@@ -231,7 +240,7 @@ public class MemoryCommand implements Callable<Integer> {
     }
 
     /**
-     * Child JVM entry: depth C H W batch K steps balanced limitBytes (0 = none) method releaseNativeMemory. Prints one JSON line; exit 3 when it ran out of memory
+     * Child JVM entry: arch (resnetN or zoo:NAME) C H W batch K steps balanced limitBytes (0 = none) method releaseNativeMemory. Prints one JSON line; exit 3 when it ran out of memory
      * (the message on stderr names the module).
      */
     public static void main(String[] a) {
@@ -252,7 +261,8 @@ public class MemoryCommand implements Callable<Integer> {
     }
 
     private static Map<String, Object> child(String[] a) {
-        int depth = Integer.parseInt(a[0]);
+        ZooNetworks zoo = ZooNetworks.isZoo(a[0]) ? ZooNetworks.byArch(a[0]) : null;
+        int depth = zoo != null ? 0 : Args.resnetDepth(a[0]);
         long c = Long.parseLong(a[1]);
         long h = Long.parseLong(a[2]);
         long w = Long.parseLong(a[3]);
@@ -263,18 +273,21 @@ public class MemoryCommand implements Callable<Integer> {
         long limitBytes = Long.parseLong(a[8]);
         Method localMethod = Method.parse(a[9]);
         boolean release = Boolean.parseBoolean(a[10]);
-        CifarResNet net = CifarResNet.builder().depth(depth).channels(c).height(h).width(w).build();
-        DataSet ds = net.syntheticBatch(b, 1);
-        List<String> preset = cutsFor(depth, k, bal);
+        CifarResNet resnet = CifarResNet.builder().depth(zoo != null ? 8 : depth).channels(c).height(h).width(w)
+                .build();
+        DataSet ds = resnet.syntheticBatch(b, 1); // random images and 10 classes, whatever the network
+        ComputationGraphConfiguration net = zoo != null
+                ? zoo.build((int) c, (int) h, (int) w, 10, 1).getConfiguration() : resnet.configuration();
+        List<String> preset = zoo != null ? (k == 1 ? List.of() : null) : cutsFor(depth, k, bal);
         LocalModuleGraph[] built = new LocalModuleGraph[1];
         MemoryBenchmark.Result r = MemoryBenchmark.measure(() -> {
-            built[0] = BenchNetworks.build(net, k, localMethod, preset, b, release);
+            built[0] = BenchNetworks.build(net, InputType.convolutional(h, w, c), k, localMethod, preset, b, release);
             return built[0];
         }, ds, st, limitBytes);
         Map<String, Object> m = r.toMap();
         m.put("cuts", built[0].getConfig().getCuts());
-        m.put("arch", "resnet" + depth);
-        m.put("balanced", bal && k > 1);
+        m.put("arch", a[0]);
+        m.put("balanced", (bal || zoo != null) && k > 1);
         m.put("method", k > 1 ? localMethod.cliName : "e2e");
         m.put("release_native_memory", release);
         return m;

@@ -10,7 +10,10 @@ class RunOptions {
                     + "(default ${DEFAULT-VALUE}: the embedded 6,000/1,000-image subset).")
     String data;
 
-    @Option(names = "--arch", defaultValue = "resnet32", description = "resnetN, N = 6n+2 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--arch", defaultValue = "resnet32",
+            description = "resnetN, N = 6n+2, or zoo:NAME, a DL4J model-zoo network with random weights (ResNet50, "
+                    + "VGG16, Darknet19, SqueezeNet, Xception, InceptionResNetV1), split by --k with the memory-balanced "
+                    + "strategy (default ${DEFAULT-VALUE}).")
     String arch;
 
     @Option(names = "--epochs", description = "Epochs (default 1, or the --recipe's).")
@@ -57,7 +60,9 @@ class RunOptions {
                 throw new UsageException("--recipe: " + e.getMessage());
             }
         }
-        return ExperimentSpec.builder().data(data).depth(Args.resnetDepth(arch)).method(method).k(k)
+        boolean zoo = ZooNetworks.isZoo(arch);
+        return ExperimentSpec.builder().data(data).method(method).k(k)
+                .depth(zoo ? 0 : Args.resnetDepth(arch)).zoo(zoo ? ZooNetworks.byArch(arch) : null)
                 .epochs(epochs != null ? epochs : r != null ? r.getEpochs() : 1)
                 .batch(batch != null ? batch : r != null ? r.getBatchSize() : 128)
                 .lr(lr != null ? lr : r != null ? r.getLr0() : 0.1)

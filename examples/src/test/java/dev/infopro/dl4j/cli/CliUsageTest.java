@@ -59,6 +59,21 @@ class CliUsageTest {
     }
 
     @Test
+    void zooNetworks(@TempDir Path dir) {
+        String out = dir.resolve("run").toString();
+        assertUsageError("--arch zoo:AlexNet is not a zoo network this tool converts: use zoo:NAME with NAME one of"
+                + " [ResNet50, VGG16, Darknet19, SqueezeNet, Xception, InceptionResNetV1]",
+                "train", "--arch", "zoo:AlexNet", "--out", out);
+        assertUsageError("--arch zoo:VGG16 needs images of at least 32x32, the data has 1x28x28",
+                "train", "--arch", "zoo:vgg16", "--method", "infopro-contrast", "--k", "4", "--train-subset", "64",
+                "--test-subset", "64", "--out", out);
+        assertUsageError("--balanced is the paper's InfoPro* table for CIFAR ResNets; --arch zoo:ResNet50 is always"
+                + " split by --k", "train", "--arch", "zoo:ResNet50", "--k", "4", "--balanced", "--out", out);
+        assertUsageError("--arch zoo:ResNet50 needs images of at least 75x75, the data has 3x32x32",
+                "memory", "--arch", "zoo:ResNet50", "--input", "3x32x32");
+    }
+
+    @Test
     void missingDataDirectory(@TempDir Path dir) {
         assertUsageError("directory /no/such/cifar does not exist",
                 "train", "--data", "cifar10:/no/such/cifar", "--out", dir.resolve("run").toString());

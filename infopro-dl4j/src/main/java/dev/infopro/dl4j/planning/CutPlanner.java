@@ -102,15 +102,30 @@ public final class CutPlanner {
         return usable;
     }
 
-    /** The number of classes: nOut of the network's first output layer. */
+    /**
+     * The number of classes: nOut of the network's first output layer, or for a parameterless output layer
+     * ({@code LossLayer}) nOut of the nearest layer before it that has one.
+     */
     public static int inferNumClasses(ComputationGraphConfiguration conf) {
         String out = conf.getNetworkOutputs().get(0);
-        GraphVertex gv = conf.getVertices().get(out);
-        if (gv instanceof LayerVertex && ((LayerVertex) gv).getLayerConf().getLayer() instanceof FeedForwardLayer) {
-            return (int) ((FeedForwardLayer) ((LayerVertex) gv).getLayerConf().getLayer()).getNOut();
+        // A parameterless output (LossLayer, as in the model zoo's Darknet19 and SqueezeNet) has nOut 0: the classes
+        // are the channels of the last layer that has parameters, through single-input vertices (pooling, activation).
+        String v = out;
+        while (true) {
+            GraphVertex gv = conf.getVertices().get(v);
+            if (gv instanceof LayerVertex && ((LayerVertex) gv).getLayerConf().getLayer() instanceof FeedForwardLayer) {
+                long nOut = ((FeedForwardLayer) ((LayerVertex) gv).getLayerConf().getLayer()).getNOut();
+                if (nOut > 0) {
+                    return (int) nOut;
+                }
+            }
+            List<String> in = conf.getVertexInputs().get(v);
+            if (in == null || in.size() != 1 || !conf.getVertices().containsKey(in.get(0))) {
+                throw new IllegalArgumentException("Cannot infer the number of classes from output '" + out
+                        + "'; set numClasses(n)");
+            }
+            v = in.get(0);
         }
-        throw new IllegalArgumentException("Cannot infer the number of classes from output '" + out
-                + "'; set numClasses(n)");
     }
 
     /** What the heads need to know: classes and the image shape of the first input. */
