@@ -15,10 +15,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs a main class in a fresh JVM with this JVM's java binary and class path, so that every memory measurement
  * starts from an untouched process (workspaces, allocator caches and the RSS high-water mark of one run never leak
- * into the next). JavaCPP's platform extension (the native ND4J build) is passed on when this JVM has one.
+ * into the next). The system properties in {@link #PASSED_ON} (JavaCPP's platform extension, that is the native ND4J
+ * build; the log level; whether the tool runs on a terminal) are passed on when this JVM has them, so a child
+ * shows what its parent would.
  */
 public final class ForkedJvm {
-    private static final String EXTENSION = "org.bytedeco.javacpp.platform.extension";
+    /** System properties of this JVM that a child gets too, unless its jvmArgs set them. */
+    public static final List<String> PASSED_ON = List.of("org.bytedeco.javacpp.platform.extension",
+            "org.slf4j.simpleLogger.defaultLogLevel", "infopro.terminal");
 
     private ForkedJvm() {
     }
@@ -41,7 +45,7 @@ public final class ForkedJvm {
         return ProcessHandle.current().info().command().orElse("java");
     }
 
-    /** The command line: java [jvmArgs] [-D extension] -cp (this class path) mainClass args. */
+    /** The command line: java [jvmArgs] [-D each of {@link #PASSED_ON} set here] -cp (this class path) mainClass args. */
     public static List<String> command(String mainClass, List<String> jvmArgs, List<String> args) {
         if (mainClass == null || mainClass.isEmpty()) {
             throw new IllegalArgumentException("mainClass must name the class to run, e.g. dev.example.Main");
@@ -49,9 +53,11 @@ public final class ForkedJvm {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(jvmArgs);
-        String ext = System.getProperty(EXTENSION);
-        if (ext != null && jvmArgs.stream().noneMatch(a -> a.startsWith("-D" + EXTENSION + "="))) {
-            cmd.add("-D" + EXTENSION + "=" + ext);
+        for (String key : PASSED_ON) {
+            String value = System.getProperty(key);
+            if (value != null && jvmArgs.stream().noneMatch(a -> a.startsWith("-D" + key + "="))) {
+                cmd.add("-D" + key + "=" + value);
+            }
         }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

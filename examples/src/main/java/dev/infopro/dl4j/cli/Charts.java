@@ -7,6 +7,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -23,51 +24,117 @@ final class Charts {
     private Charts() {
     }
 
-    /** Per-module training loss and test accuracy by epoch. */
+    /**
+     * Training loss of each module against iterations, smoothed (a trailing mean, {@link #smoothingWindow}), with
+     * the test accuracy after each epoch on its own axis on the right. Falls back to the epochs' mean losses
+     * against epochs when some epoch has no per-iteration losses (it was trained before a resume).
+     */
     static void trainingCurves(String title, List<EpochMetrics> epochs, Path png) throws IOException {
-        XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("epoch")
-                .yAxisTitle("loss / accuracy").build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE).setMarkerSize(6);
-        List<Integer> x = new ArrayList<>();
-        for (EpochMetrics m : epochs) {
-            x.add(m.getEpoch());
-        }
+        boolean perIteration = epochs.stream().allMatch(e -> e.getIterationModuleLoss() != null
+                && e.getIterationModuleLoss().length > 0);
         int modules = epochs.get(0).getModuleTrainLoss().length;
+        List<List<Double>> loss = new ArrayList<>();
         for (int k = 0; k < modules; k++) {
-            List<Double> y = new ArrayList<>();
-            for (EpochMetrics m : epochs) {
-                y.add(m.getModuleTrainLoss()[k]);
-            }
-            chart.addSeries("train loss module " + (k + 1), x, y).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            loss.add(new ArrayList<>());
         }
+        List<Double> lossX = new ArrayList<>();
+        List<Double> accX = new ArrayList<>();
         List<Double> acc = new ArrayList<>();
-        for (EpochMetrics m : epochs) {
-            acc.add(m.getTestAccuracy());
+        int iteration = 0;
+        for (EpochMetrics e : epochs) {
+            double[][] rows = perIteration ? e.getIterationModuleLoss() : new double[][]{e.getModuleTrainLoss()};
+            for (double[] row : rows) {
+                iteration++;
+                lossX.add(perIteration ? iteration : (double) e.getEpoch());
+                for (int k = 0; k < modules; k++) {
+                    loss.get(k).add(row[k]);
+                }
+            }
+            accX.add(perIteration ? iteration : (double) e.getEpoch());
+            acc.add(e.getTestAccuracy());
         }
-        chart.addSeries("test accuracy", x, acc);
+        int window = perIteration ? smoothingWindow(lossX.size()) : 1;
+        XYChart chart = new XYChartBuilder().width(900).height(500).title(title)
+                .xAxisTitle(perIteration ? "iteration (mini-batch)" : "epoch").build();
+        chart.getStyler().setToolTipsEnabled(false);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
+        chart.getStyler().setMarkerSize(7).setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
+        chart.getStyler().setYAxisMin(1, 0.0).setYAxisMax(1, 1.0);
+        chart.setYAxisGroupTitle(0, window > 1 ? "training loss (mean of " + window + " iterations)" : "training loss");
+        chart.setYAxisGroupTitle(1, "test accuracy");
+        for (int k = 0; k < modules; k++) {
+            String name = modules == 1 ? "training loss" : "module " + (k + 1) + " loss" + (k == modules - 1 ? " (network's)" : "");
+            chart.addSeries(name, lossX, smooth(loss.get(k), window))
+                    .setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line).setMarker(perIteration ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);
+        }
+        XYSeries a = chart.addSeries("test accuracy (after each epoch)", accX, acc);
+        a.setYAxisGroup(1);
+        a.setMarker(SeriesMarkers.DIAMOND);
+        a.setXYSeriesRenderStyle(accX.size() > 1 ? XYSeries.XYSeriesRenderStyle.Line : XYSeries.XYSeriesRenderStyle.Scatter);
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
-    /** Test accuracy and peak memory of each compared configuration, side by side. */
-    static void comparison(List<ExperimentResult> rows, Path png) throws IOException {
+    /** Iterations averaged for the loss curves: a twentieth of the run, between 1 and 50. */
+    static int smoothingWindow(int iterations) {
+        return Math.max(1, Math.min(50, iterations / 20));
+    }
+
+    /** Trailing mean over {@code window} values (fewer at the start). */
+    static List<Double> smooth(List<Double> values, int window) {
+        List<Double> out = new ArrayList<>(values.size());
+        double sum = 0;
+        for (int i = 0; i < values.size(); i++) {
+            sum += values.get(i);
+            if (i >= window) {
+                sum -= values.get(i - window);
+            }
+            out.add(sum / Math.min(i + 1, window));
+        }
+        return out;
+    }
+
+    /**
+     * The comparison of {@code compare} and {@code demo}: {@code accuracy.png}, every configuration's test accuracy
+     * after each epoch, and {@code memory.png}, the peak memory of each, both titled with the setting they were
+     * measured on (for example "ResNet-14, batch 64, 3000 training images").
+     */
+    static void comparison(List<ExperimentResult> rows, String setting, Path accuracyPng, Path memoryPng)
+            throws IOException {
+        XYChart a = new XYChartBuilder().width(800).height(500).title("Test accuracy over training: " + setting)
+                .xAxisTitle("epoch").yAxisTitle("test accuracy (%)").build();
+        a.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE).setMarkerSize(8).setToolTipsEnabled(false);
+        a.getStyler().setXAxisDecimalPattern("0");
         List<String> labels = new ArrayList<>();
-        List<Double> acc = new ArrayList<>();
         List<Double> mem = new ArrayList<>();
         for (ExperimentResult r : rows) {
-            labels.add(r.getMethod() + (r.getK() > 1 ? " K=" + r.getK() : ""));
-            acc.add(100 * r.getTestAccuracy());
-            mem.add(r.getPeakBytes() / 1048576.0);
+            String label = label(r);
+            labels.add(label);
+            mem.add((double) Math.round(r.getPeakBytes() / 1048576.0));
+            List<Integer> x = new ArrayList<>();
+            List<Double> y = new ArrayList<>();
+            for (EpochMetrics e : r.getEpochs()) {
+                x.add(e.getEpoch());
+                y.add(100 * e.getTestAccuracy());
+            }
+            a.addSeries(label, x, y).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         }
-        CategoryChart a = new CategoryChartBuilder().width(600).height(450).title("Test accuracy (%)").build();
-        a.getStyler().setLegendVisible(false);
-        a.getStyler().setXAxisLabelRotation(30);
-        a.addSeries("accuracy", labels, acc);
-        CategoryChart m = new CategoryChartBuilder().width(600).height(450).title("Peak memory (MiB, process RSS)").build();
-        m.getStyler().setLegendVisible(false);
-        m.getStyler().setXAxisLabelRotation(30);
+        BitmapEncoder.saveBitmap(a, accuracyPng.toString(), BitmapEncoder.BitmapFormat.PNG);
+        CategoryChart m = new CategoryChartBuilder().width(800).height(500)
+                .title("Peak training memory: " + setting).yAxisTitle("MiB (process RSS)").build();
+        m.getStyler().setLegendVisible(false).setToolTipsEnabled(false);
+        m.getStyler().setXAxisLabelRotation(20);
+        m.getStyler().setLabelsVisible(true);
+        m.getStyler().setYAxisDecimalPattern("#,##0");
+        m.getStyler().setYAxisMin(0.0);
         m.addSeries("peak memory", labels, mem);
-        BitmapEncoder.saveBitmap(List.of(a, m), 1, 2, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+        BitmapEncoder.saveBitmap(m, memoryPng.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
+
+    /** A configuration's name in charts and tables: {@code e2e}, {@code greedy K=2}. */
+    static String label(ExperimentResult r) {
+        return r.getMethod() + (r.getK() > 1 ? " K=" + r.getK() : "");
+    }
+
     /**
      * {@code infopro memory}: per K, the measured peak (RSS increase), ND4J's own counters and the estimate in MiB,
      * and the step time; or, for {@code --max-batch} rows, the largest batch per K.

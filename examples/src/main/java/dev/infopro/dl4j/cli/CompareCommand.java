@@ -53,15 +53,14 @@ class CompareCommand implements Callable<Integer> {
         if (json) {
             commandSpec.commandLine().getOut().println(Json.line(rows));
         } else {
-            commandSpec.commandLine().getOut().print(Files.readString(out.resolve("results.md")));
-            commandSpec.commandLine().getOut().println("chart: " + out.resolve("results.png"));
+            commandSpec.commandLine().getOut().println(summary(rows, out).stripTrailing());
         }
         return 0;
     }
 
     /**
      * Runs each spec into its own sub-directory, each in a fresh JVM (so that one run's memory cannot inflate the
-     * next one's peak), and writes results.json, results.md and results.png.
+     * next one's peak), and writes results.json, results.md, accuracy.png and memory.png.
      */
     static List<ExperimentResult> compare(List<ExperimentSpec> specs, Path out, boolean progress) throws Exception {
         Experiment.ensureWritable(out);
@@ -84,8 +83,45 @@ class CompareCommand implements Callable<Integer> {
         }
         Json.MAPPER.writeValue(out.resolve("results.json").toFile(), rows);
         Files.writeString(out.resolve("results.md"), table(rows));
-        Charts.comparison(rows, out.resolve("results.png"));
+        Charts.comparison(rows, setting(specs.get(0)), out.resolve(ACCURACY_PNG), out.resolve(MEMORY_PNG));
         return rows;
+    }
+
+    /** Chart of every configuration's test accuracy after each epoch. */
+    static final String ACCURACY_PNG = "accuracy.png";
+    /** Bar chart of every configuration's peak memory. */
+    static final String MEMORY_PNG = "memory.png";
+
+    /** What the runs were measured on, for chart titles: network, data and batch. */
+    static String setting(ExperimentSpec s) {
+        String images = s.getTrainSubset() > 0 ? s.getTrainSubset() + " images of " : "";
+        return String.format(Locale.ROOT, "ResNet-%d on %s%s, batch %d", s.getDepth(), images,
+                s.getData().replaceFirst(":.*", ""), s.getBatch());
+    }
+
+    /**
+     * The results as the screen shows them: an aligned table (accuracy in %, peak memory in MiB and relative to
+     * end-to-end training when it ran, seconds per epoch), then where the charts and the per-run files are.
+     */
+    static String summary(List<ExperimentResult> rows, Path out) {
+        double e2e = rows.stream().filter(r -> r.getK() == 1).mapToDouble(ExperimentResult::getPeakBytes)
+                .findFirst().orElse(0);
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%n%-22s %13s %15s%s %10s%n", "method", "test accuracy",
+                "peak memory", e2e > 0 ? String.format(Locale.ROOT, " %7s", "vs e2e") : "", "s / epoch"));
+        for (ExperimentResult r : rows) {
+            sb.append(String.format(Locale.ROOT, "%-22s %11.1f %% %11.0f MiB%s %10.1f%n", Charts.label(r),
+                    100 * r.getTestAccuracy(), r.getPeakBytes() / 1048576.0,
+                    e2e > 0 ? String.format(Locale.ROOT, " %6.2fx", r.getPeakBytes() / e2e) : "",
+                    r.getSecondsPerEpoch()));
+        }
+        sb.append(String.format(Locale.ROOT, "%ncharts:   %s (test accuracy after each epoch)%n"
+                        + "          %s (peak memory)%n"
+                        + "per run:  %s (losses per iteration and accuracy: curves.png; metrics.json; models)%n"
+                        + "tables:   %s, %s%n",
+                out.resolve(ACCURACY_PNG), out.resolve(MEMORY_PNG), out.resolve("<method>[-k<K>]"),
+                out.resolve("results.md"), out.resolve("results.json")));
+        return sb.toString();
     }
 
     /** The Markdown results table. */

@@ -3,7 +3,6 @@ package dev.infopro.dl4j.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,9 +41,7 @@ class DemoCommand implements Callable<Integer> {
         }
         commandSpec.commandLine().getOut().println("infopro demo: ResNet-14 on " + trainSubset + " Fashion-MNIST training images (embedded subset), "
                 + epochs + " epoch(s) per run, 1,000 test images");
-        CompareCommand.compare(specs, out, true);
-        commandSpec.commandLine().getOut().print(Files.readString(out.resolve("results.md")));
-        commandSpec.commandLine().getOut().println("chart: " + out.resolve("results.png") + "   per-run metrics and models: " + out + "/*/");
+        commandSpec.commandLine().getOut().println(CompareCommand.summary(CompareCommand.compare(specs, out, true), out).stripTrailing());
         return 0;
     }
 }

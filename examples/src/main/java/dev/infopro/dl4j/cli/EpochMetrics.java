@@ -15,18 +15,25 @@ class EpochMetrics {
     double seconds;
     /** Peak resident memory of the process during the epoch's training (kernel VmHWM). */
     long peakRssBytes;
+    /**
+     * Training loss of each module on each mini-batch ([iteration][module]); null for an epoch trained before a
+     * resume.
+     */
+    double[][] iterationModuleLoss;
 
     @JsonCreator
     EpochMetrics(@JsonProperty("epoch") int epoch, @JsonProperty("lr") double lr,
                  @JsonProperty("module_train_loss") double[] moduleTrainLoss,
                  @JsonProperty("test_accuracy") double testAccuracy, @JsonProperty("seconds") double seconds,
-                 @JsonProperty("peak_rss_bytes") long peakRssBytes) {
+                 @JsonProperty("peak_rss_bytes") long peakRssBytes,
+                 @JsonProperty("iteration_module_loss") double[][] iterationModuleLoss) {
         this.epoch = epoch;
         this.lr = lr;
         this.moduleTrainLoss = moduleTrainLoss;
         this.testAccuracy = testAccuracy;
         this.seconds = seconds;
         this.peakRssBytes = peakRssBytes;
+        this.iterationModuleLoss = iterationModuleLoss;
     }
 
     @JsonProperty("epoch")
@@ -47,5 +54,10 @@ class EpochMetrics {
     @JsonProperty("peak_rss_bytes")
     public long getPeakRssBytes() {
         return peakRssBytes;
+    }
+
+    @JsonProperty("iteration_module_loss")
+    public double[][] getIterationModuleLoss() {
+        return iterationModuleLoss;
     }
 }

@@ -186,10 +186,11 @@ final class Experiment {
              ImageDataSetIterator test = data.testIterator(spec.getBatch())) {
             ProgressDisplay display = new ProgressDisplay(spec.label(), spec.getEpochs(), train.batchesPerEpoch(),
                     control.isProgress());
+            IterationLosses losses = new IterationLosses();
             LocalTrainer.Builder trainer = LocalTrainer.builder(control.isResume() ? null : build(spec, data))
                     .train(train).test(test).epochs(spec.getEpochs()).checkpoints(checkpoints, every)
                     .checkpointMetadata(() -> Map.of(METADATA_ARGS, Json.line(control.getArgs())))
-                    .listener(display);
+                    .listener(display).listener(losses);
             if (control.isResume()) {
                 Checkpoint cp = checkpoints.loadLatest().orElseThrow(() -> new UsageException(
                         "--resume: no checkpoint in " + out.resolve("checkpoints")));
@@ -212,7 +213,7 @@ final class Experiment {
             List<EpochMetrics> epochs = new ArrayList<>();
             for (EpochResult r : result.getEpochs()) {
                 epochs.add(new EpochMetrics(r.getEpoch(), schedule.valueAt(0, r.getEpoch() - 1),
-                        r.getMeanModuleScores(), r.getTestAccuracy(), r.getSeconds(), r.getPeakRssBytes()));
+                        r.getMeanModuleScores(), r.getTestAccuracy(), r.getSeconds(), r.getPeakRssBytes(), losses.of(r.getEpoch())));
             }
             ExperimentResult summary = new ExperimentResult(spec.getMethod().cliName, local.numModules(),
                     local.getConfig().getCuts(),

@@ -29,6 +29,10 @@ public class InfoproCli implements Runnable {
             description = "Print stack traces of errors.")
     boolean debug;
 
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "Also show DL4J's and ND4J's INFO messages (start-up banner, backend build); warnings always show.")
+    boolean verbose;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -54,7 +58,18 @@ public class InfoproCli implements Runnable {
         cl.setErr(err);
         cl.setParameterExceptionHandler(InfoproCli::usageError);
         cl.setExecutionExceptionHandler(InfoproCli::runtimeError);
+        cl.setExecutionStrategy(InfoproCli::runParsed);
         return cl.execute(args);
+    }
+
+    /** Sets up the screen (log level, terminal) from the parsed options, before any logger exists, then runs. */
+    private static int runParsed(CommandLine.ParseResult parsed) {
+        boolean verbose = false;
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            verbose |= p.hasMatchedOption("--verbose");
+        }
+        Screen.configure(verbose);
+        return new CommandLine.RunLast().execute(parsed);
     }
 
     private static int usageError(CommandLine.ParameterException e, String[] args) {

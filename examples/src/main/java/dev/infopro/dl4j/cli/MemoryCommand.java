@@ -142,8 +142,7 @@ public class MemoryCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> measure(String net, long[] chw, int k, int b, int st, long limitBytes) throws Exception {
-        List<String> jvm = new ArrayList<>(List.of("-Xmx512m", "-Xms512m", "-XX:+AlwaysPreTouch",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+        List<String> jvm = new ArrayList<>(List.of("-Xmx512m", "-Xms512m", "-XX:+AlwaysPreTouch"));
         if (limitBytes > 0) {
             jvm.add("-Dorg.bytedeco.javacpp.maxbytes=" + limitBytes);
             jvm.add("-Dorg.bytedeco.javacpp.maxphysicalbytes=" + (limitBytes + (768L << 20))); // + heap and code

@@ -103,7 +103,7 @@ class PipelineBenchCommand implements Callable<Integer> {
                 String.valueOf(chw[2]), String.valueOf(batch), String.valueOf(k), String.valueOf(steps),
                 String.valueOf(warmup), String.valueOf(pipelineDepth), split, String.valueOf(threads));
         ForkedJvm.Result r = ForkedJvm.run(PipelineBenchCommand.class.getName(),
-                List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"), args, 3600);
+                List.of(), args, 3600);
         String line = ForkedJvm.lastJsonLine(r.getStdout());
         if (r.getExitCode() != 0 || line == null) {
             String[] err = r.getStderr().strip().split("\n");

@@ -34,7 +34,8 @@ class CompareCommandTest {
         String table = Files.readString(out.resolve("results.md"));
         assertTrue(table.startsWith("| method | K | test accuracy | peak memory (MiB, RSS) | seconds / epoch |"), table);
         assertEquals(4, table.strip().split("\n").length, "header, rule and one line per run");
-        assertTrue(Files.size(out.resolve("results.png")) > 1000);
+        assertTrue(Files.size(out.resolve("accuracy.png")) > 1000);
+        assertTrue(Files.size(out.resolve("memory.png")) > 1000);
         assertTrue(Files.exists(out.resolve("greedy-k2/model.zip")));
     }
 }
