@@ -150,7 +150,7 @@ final class Experiment {
     @lombok.Value
     @lombok.Builder
     static class Control {
-        /** Show a progress bar on stderr. */
+        /** Show progress on stderr: a bar on a terminal, otherwise one line per epoch ({@link ProgressDisplay}). */
         @lombok.Builder.Default
         boolean progress = true;
         /** Checkpoint every N epochs; 0 = never; -1 = every epoch when the run has more than one epoch. */

@@ -56,7 +56,7 @@ final class ProgressDisplay implements TrainerListener {
         if (bar == null) {
             return;
         }
-        StringBuilder msg = new StringBuilder("loss");
+        StringBuilder msg = new StringBuilder(" loss"); // the bar prints it right after its speed
         for (int m = 0; m < moduleScores.length; m++) {
             msg.append(String.format(Locale.ROOT, " m%d=%.3f", m + 1, moduleScores[m]));
         }

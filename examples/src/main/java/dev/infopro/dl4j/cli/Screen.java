@@ -1,5 +1,8 @@
 package dev.infopro.dl4j.cli;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
 
@@ -33,7 +36,20 @@ final class Screen {
             System.setProperty(LOG_LEVEL_PROPERTY, "warn");
         }
         if (System.getProperty(TERMINAL_PROPERTY) == null) {
-            System.setProperty(TERMINAL_PROPERTY, String.valueOf(System.console() != null));
+            System.setProperty(TERMINAL_PROPERTY, String.valueOf(System.console() != null && stderrMayBeTerminal()));
+        }
+    }
+
+    /**
+     * False when stderr is known not to be a terminal ({@code 2> file} while stdin and stdout are one): on Linux,
+     * {@code /proc/self/fd/2} names the terminal device. True where that cannot be told.
+     */
+    static boolean stderrMayBeTerminal() {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return true;
         }
     }
 
