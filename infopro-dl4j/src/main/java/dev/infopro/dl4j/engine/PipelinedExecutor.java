@@ -330,12 +330,7 @@ public final class PipelinedExecutor implements ModuleExecutor {
                     if (r != null) {
                         return r;
                     }
-                    for (int m = 0; m < k; m++) {
-                        if (!workers[m].isAlive()) {
-                            throw new IllegalStateException("The worker thread of module " + m + " ended unexpectedly"
-                                    + " at epoch " + epoch);
-                        }
-                    }
+                    requireWorkersAlive();
                     if (System.currentTimeMillis() > deadline) {
                         throw new IllegalStateException("The module pipeline did not stop within "
                                 + QUIESCE_TIMEOUT_MS / 1000 + " s at epoch " + epoch);
@@ -347,15 +342,20 @@ public final class PipelinedExecutor implements ModuleExecutor {
             }
         }
 
+        // A dead worker would leave the coordinator waiting forever: report it instead.
+        private void requireWorkersAlive() {
+            for (int m = 0; m < k; m++) {
+                if (!workers[m].isAlive()) {
+                    throw new IllegalStateException("The worker thread of module " + m + " ended unexpectedly"
+                            + " at epoch " + epoch);
+                }
+            }
+        }
+
         private void put(BlockingQueue<Object> q, Object o) {
             try {
                 while (!q.offer(o, 200, TimeUnit.MILLISECONDS)) {
-                    for (int m = 0; m < k; m++) {
-                        if (!workers[m].isAlive()) {
-                            throw new IllegalStateException("The worker thread of module " + m
-                                    + " ended unexpectedly at epoch " + epoch);
-                        }
-                    }
+                    requireWorkersAlive();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
