@@ -75,6 +75,39 @@ public final class LambdaSchedule implements Serializable {
     }
 
     /**
+     * The library's default lambdas for K modules whose local modules may lack batch normalisation: {@link
+     * #referenceDefault(int)}, except that the pair of a local module without a batch-norm layer is scaled to sum
+     * to 1 (same ratio). Why (docs/method.md §1.4): the lambdas multiply the module's gradient, and without batch
+     * norm nothing absorbs that factor, so the reference's lambda1 = 5 or 6 acts as a five- to six-fold learning
+     * rate on top of local losses whose gradients are already larger than a classifier's. On a LeNet without batch
+     * norm that sent InfoPro to chance accuracy, below Greedy SL (docs/benchmarks/no-batch-norm.md). Weights that
+     * feed a batch norm are scale-invariant, their norm grows until the step is back in range, so the reference's
+     * values, tuned on ResNets, are kept there.
+     *
+     * @param k                      the number of modules, at least 2
+     * @param localModuleHasBatchNorm for each of the K-1 local modules, whether its backbone holds a batch-norm layer
+     * @throws IllegalArgumentException when {@code k < 2} or the array does not have K-1 entries
+     */
+    public static LambdaSchedule defaultFor(int k, boolean[] localModuleHasBatchNorm) {
+        LambdaSchedule reference = referenceDefault(k);
+        if (localModuleHasBatchNorm == null || localModuleHasBatchNorm.length != k - 1) {
+            throw new IllegalArgumentException("Need one batch-norm flag per local module (K-1 = " + (k - 1) + "), got "
+                    + (localModuleHasBatchNorm == null ? "none" : localModuleHasBatchNorm.length));
+        }
+        boolean allNormalised = true;
+        double[][] pairs = new double[k - 1][];
+        for (int i = 0; i < k - 1; i++) {
+            pairs[i] = reference.lambdas(i, k - 1);
+            double sum = pairs[i][0] + pairs[i][1];
+            if (!localModuleHasBatchNorm[i] && sum > 0) {
+                pairs[i] = new double[]{pairs[i][0] / sum, pairs[i][1] / sum};
+                allNormalised = false;
+            }
+        }
+        return allNormalised ? reference : explicit(pairs);
+    }
+
+    /**
      * Explicit lambdas, one {lambda1, lambda2} pair per local module (K-1 pairs).
      *
      * @param pairs {@code pairs[i] = {lambda1, lambda2}} of local module i (0-based)

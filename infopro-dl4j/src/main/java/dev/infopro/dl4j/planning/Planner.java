@@ -5,7 +5,9 @@ import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.LocalTrainingConfig;
 import dev.infopro.dl4j.heads.HeadContext;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -47,7 +49,7 @@ public final class Planner {
         } else {
             numCuts = 0;
         }
-        LambdaSchedule lambdas = checkMethod(settings, numCuts, analysis).lambdas;
+        LambdaSchedule lambdas = checkMethod(settings, numCuts, analysis, null).lambdas;
         if (lambdas != null) {
             lambdas.lambdas(0, numCuts); // an explicit schedule must have one pair per local module
         }
@@ -60,7 +62,7 @@ public final class Planner {
      * @param cuts            where to cut
      * @param settings        the user's settings with the network's input types ({@link InputTypes} finds them
      *                        when the user gives none); its {@code cuts} are ignored, a null method means end-to-end
-     *                        when there is no cut, null lambdas mean {@link LambdaSchedule#referenceDefault},
+     *                        when there is no cut, null lambdas mean {@link LambdaSchedule#defaultFor},
      *                        {@code numClasses} 0 means the first output layer's nOut; a null normalisation stays
      *                        null (the engine takes it from the data, see {@code LocalModuleGraph})
      * @param memoryBatchSize batch size for which a memory-aware split strategy estimates module memory
@@ -80,7 +82,7 @@ public final class Planner {
         GraphAnalysis analysis = new GraphAnalysis(conf);
         List<String> resolved = resolveCuts(conf, inputTypes, analysis, cuts, settings.getMethod(),
                 settings.getNumClasses(), memoryBatchSize);
-        MethodAndLambdas ml = checkMethod(settings, resolved.size(), analysis);
+        MethodAndLambdas ml = checkMethod(settings, resolved.size(), analysis, batchNormFlags(conf, analysis, resolved));
         LocalLearning m = ml.method;
         int classes = numClasses(conf, settings.getNumClasses());
         HeadContext context = CutPlanner.headContext(inputTypes, classes);
@@ -102,8 +104,13 @@ public final class Planner {
         return TrainingPlan.of(config, conf, parts);
     }
 
-    /** The method (end-to-end when none is given and there is no cut) and its lambdas, checked against the cuts. */
-    private static MethodAndLambdas checkMethod(LocalTrainingConfig settings, int numCuts, GraphAnalysis analysis) {
+    /**
+     * The method (end-to-end when none is given and there is no cut) and its lambdas, checked against the cuts.
+     * {@code batchNorm} says which local modules hold a batch norm (for the default lambdas); null when the cuts
+     * are not resolved yet, then the reference's values stand in (only their count is checked).
+     */
+    private static MethodAndLambdas checkMethod(LocalTrainingConfig settings, int numCuts, GraphAnalysis analysis,
+                                                boolean[] batchNorm) {
         LocalLearning requested = settings.getMethod();
         LocalLearning m = requested != null ? requested : numCuts == 0 ? LocalLearning.endToEnd() : null;
         if (m == null) {
@@ -121,10 +128,23 @@ public final class Planner {
         if (!m.usesLambdas() && settings.getLambdas() != null) {
             throw new IllegalArgumentException(m.getKind() + " does not use lambdas; remove lambdas(...)");
         }
-        // the library's default lambdas (LambdaSchedule.referenceDefault) when none are given; kept in the saved config
+        // the library's default lambdas when none are given; kept in the saved config
         LambdaSchedule lambdas = !m.usesLambdas() ? null : settings.getLambdas() != null ? settings.getLambdas()
-                : LambdaSchedule.referenceDefault(numCuts + 1);
+                : batchNorm == null ? LambdaSchedule.referenceDefault(numCuts + 1)
+                : LambdaSchedule.defaultFor(numCuts + 1, batchNorm);
         return new MethodAndLambdas(m, lambdas);
+    }
+
+    /** For each local module (each cut), whether its backbone holds a batch-norm layer. */
+    private static boolean[] batchNormFlags(ComputationGraphConfiguration conf, GraphAnalysis analysis,
+                                            List<String> cuts) {
+        List<List<String>> modules = analysis.moduleVertices(cuts);
+        boolean[] flags = new boolean[cuts.size()];
+        for (int i = 0; i < cuts.size(); i++) {
+            flags[i] = modules.get(i).stream().map(conf.getVertices()::get).anyMatch(v -> v instanceof LayerVertex
+                    && ((LayerVertex) v).getLayerConf().getLayer() instanceof BatchNormalization);
+        }
+        return flags;
     }
 
     private static void requireStrategy(CutRequest cuts) {

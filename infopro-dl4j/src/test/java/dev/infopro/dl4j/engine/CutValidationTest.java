@@ -101,9 +101,11 @@ class CutValidationTest {
         assertArrayEquals(new double[]{5, 1}, two.getModuleSpecs().get(0).getLambdas(), 0.0); // the reference's K = 2
         LocalModuleGraph three = LocalModuleGraph.builder(graph).inputTypes(TestNets.INPUT).cutAfter("bn0", "act1")
                 .method(LocalLearning.infoProSoftmax(new TestImageHead(), new TestClassifierHead())).build();
-        // K = 3 has no reference row: the K = 4 row (6, 0) -> (1, 2) over the two local modules
+        // K = 3 has no reference row: the K = 4 row (6, 0) -> (1, 2) over the two local modules; the second module
+        // (r1a, r1b, add1, act1) has no batch norm, so its pair is scaled to sum 1
         assertArrayEquals(new double[]{6, 0}, three.getModuleSpecs().get(0).getLambdas(), 0.0);
-        assertArrayEquals(new double[]{1, 2}, three.getModuleSpecs().get(1).getLambdas(), 0.0);
+        assertArrayEquals(new double[]{1 / 3.0, 2 / 3.0}, three.getModuleSpecs().get(1).getLambdas(), 1e-15);
+        assertEquals(LambdaSchedule.defaultFor(3, new boolean[]{true, false}), three.getConfig().getLambdas());
         assertNull(LocalModuleGraph.builder(graph).inputTypes(TestNets.INPUT).cutAfter("act1").method(GREEDY).build()
                 .getConfig().getLambdas(), "greedy has no lambda schedule");
     }

@@ -197,7 +197,8 @@ class DropInTest {
         Normalization n = local.getConfig().getNormalization();
         assertArrayEquals(norm.getMean().toDoubleVector(), n.getMean(), 1e-12, "the iterator's statistics");
         assertArrayEquals(norm.getStd().toDoubleVector(), n.getStd(), 1e-12);
-        assertEquals(LambdaSchedule.referenceDefault(2), local.getConfig().getLambdas());
+        // no batch norm: the reference's K = 2 pair (5, 1) scaled to sum 1 (LambdaSchedule.defaultFor)
+        assertArrayEquals(new double[]{5 / 6.0, 1 / 6.0}, local.getModuleSpecs().get(0).getLambdas(), 1e-15);
         assertEquals(8, local.getIterationCount());
         assertEquals(initial, mln.params(), "the user's network is not touched");
 
@@ -220,7 +221,7 @@ class DropInTest {
         assertEquals("INFOPRO_CONTRAST", p.getMethod());
         assertEquals(2, p.getK());
         assertEquals(List.of("1"), p.getCuts());
-        assertArrayEquals(new double[]{5, 1}, p.getLambdas().get(0), 0.0);
+        assertArrayEquals(new double[]{5 / 6.0, 1 / 6.0}, p.getLambdas().get(0), 1e-15);
         assertTrue(p.getUpdater().contains("the network's own"), p.getUpdater());
         assertEquals(2, p.getEpochs());
         assertEquals("MultiLayerNetwork", p.getNetwork());
