@@ -41,7 +41,7 @@ public final class QuickStart {
 
         ComputationGraph net = CifarResNet.builder().depth(8).channels(1).height(28).width(28).build().init();
         // The minimal drop-in: no input types (taken from the first batch), no lambdas (the library's defaults,
-        // LambdaSchedule.referenceDefault), no normalisation (read from the training iterator at the first batch)
+        // LambdaSchedule.defaultFor), no normalisation (read from the training iterator at the first batch)
         LocalModuleGraph local = LocalModuleGraph.builder(net)
                 .cutAfter("s1b0")                                  // stem + first block | the rest
                 .method(LocalLearning.infoProContrast())

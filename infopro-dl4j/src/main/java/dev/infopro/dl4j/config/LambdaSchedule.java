@@ -46,13 +46,12 @@ public final class LambdaSchedule implements Serializable {
     }
 
     /**
-     * The default lambdas for K modules, used whenever an InfoPro method is given no {@code lambdas(...)}: the
-     * reference's CIFAR-10 ResNet-32 rows (docs/method.md §1.4) for K = 2 ({@code linear(5, 1, 0, 0)}), K = 4
+     * The reference's default lambdas for K modules, which {@link #defaultFor} uses whenever an InfoPro method is
+     * given no {@code lambdas(...)}: the reference's CIFAR-10 ResNet-32 rows (docs/method.md §1.4) for K = 2 ({@code linear(5, 1, 0, 0)}), K = 4
      * ({@code linear(6, 0, 1, 2)}), K = 8 ({@code linear(5, 0, 0, 2)}) and K = 16 ({@code linear(5, 0.05, 0.2,
      * 0.5)}). <b>Rule for any other K</b>, for which the reference publishes nothing: the K = 4 row,
      * {@code linear(6, 0, 1, 2)}, interpolated linearly over that K's local modules (so the first local module is
-     * reconstruction only, (6, 0), and the last is (1, 2), as in the reference's deeper rows). The one place the
-     * library and the tool take their default lambdas from; the values were tuned for ResNet-32 on CIFAR-10, so on
+     * reconstruction only, (6, 0), and the last is (1, 2), as in the reference's deeper rows). The values were tuned for ResNet-32 on CIFAR-10, so on
      * other networks and data they are a starting point, not a tuned choice.
      *
      * @param k the number of modules, at least 2
@@ -75,7 +74,8 @@ public final class LambdaSchedule implements Serializable {
     }
 
     /**
-     * The library's default lambdas for K modules whose local modules may lack batch normalisation: {@link
+     * The library's default lambdas, the one place the library and the tool take them from when an InfoPro method is
+     * given no {@code lambdas(...)}: {@link
      * #referenceDefault(int)}, except that the pair of a local module without a batch-norm layer is scaled to sum
      * to 1 (same ratio). Why (docs/method.md §1.4): the lambdas multiply the module's gradient, and without batch
      * norm nothing absorbs that factor, so the reference's lambda1 = 5 or 6 acts as a five- to six-fold learning
