@@ -70,7 +70,7 @@ public class BenchCommand {
             DataSet ds = net.syntheticBatch(batch, 1);
             List<String> cuts = MemoryCommand.cutsFor(depth, k, false);
             LocalModuleGraph local = BenchNetworks.build(net.configuration(),
-                    InputType.convolutional(chw[1], chw[2], chw[0]), k, m, cuts, batch, true);
+                    InputType.convolutional(chw[1], chw[2], chw[0]), k, m, cuts, batch, true, null);
             for (int i = 0; i < warmup; i++) {
                 local.fit(ds);
             }

@@ -2,6 +2,7 @@ package dev.infopro.dl4j.cli;
 
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.SplitStrategy;
+import dev.infopro.dl4j.data.Normalization;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.engine.LocalModuleGraphBuilder;
 import dev.infopro.dl4j.optim.TorchSgd;
@@ -32,12 +33,13 @@ final class BenchNetworks {
      * @param cuts    the cut vertices for K &gt; 1, or null for the memory-balanced split chosen for {@code batch}
      * @param batch   the mini-batch size (for the balanced split's cost model)
      * @param release the native-memory policy ({@link LocalModuleGraphBuilder#releaseNativeMemory})
+     * @param norm    how the inputs were normalised (the decoders' target), or null when they are in [0, 1]
      */
     static LocalModuleGraph build(ComputationGraphConfiguration net, InputType input, int k, Method method,
-                                  List<String> cuts, int batch, boolean release) {
+                                  List<String> cuts, int batch, boolean release, Normalization norm) {
         LocalModuleGraphBuilder gb = LocalModuleGraph.builder(net).inputTypes(input)
                 .updater(new TorchSgd(LR)).weightDecay(WEIGHT_DECAY)
-                .releaseNativeMemory(release);
+                .releaseNativeMemory(release).inputNormalization(norm);
         if (k > 1) {
             if (method == Method.E2E) {
                 throw new UsageException("--method e2e trains one module: use --k 1, or a local method with --k " + k);

@@ -94,40 +94,51 @@ final class Charts {
     }
 
     /**
-     * The comparison of {@code compare} and {@code demo}: {@code accuracy.png}, every configuration's test accuracy
-     * after each epoch, and {@code memory.png}, the peak memory of each, both titled with the setting they were
-     * measured on (for example "ResNet-14, batch 64, 3000 training images").
+     * The comparison of {@code compare}: {@code accuracy.png}, every configuration's test accuracy after each epoch,
+     * and {@code memory.png}, the peak memory of each, both titled with the setting they were measured on (for
+     * example "ResNet-14, batch 64, 3000 training images").
      */
     static void comparison(List<ExperimentResult> rows, String setting, Path accuracyPng, Path memoryPng)
             throws IOException {
+        accuracy(rows, setting, accuracyPng);
+        List<String> labels = new ArrayList<>();
+        List<Double> mem = new ArrayList<>();
+        for (ExperimentResult r : rows) {
+            labels.add(label(r));
+            mem.add((double) Math.round(r.getPeakBytes() / 1048576.0));
+        }
+        bars("Peak training memory: " + setting, "MiB (process RSS)", labels, mem, memoryPng);
+    }
+
+    /** Every configuration's test accuracy after each epoch, one line each, titled with the setting. */
+    static void accuracy(List<ExperimentResult> rows, String setting, Path png) throws IOException {
         XYChart a = new XYChartBuilder().width(800).height(500).title("Test accuracy over training: " + setting)
                 .xAxisTitle("epoch").yAxisTitle("test accuracy (%)").build();
         a.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE).setMarkerSize(8).setToolTipsEnabled(false);
         a.getStyler().setXAxisDecimalPattern("0");
-        List<String> labels = new ArrayList<>();
-        List<Double> mem = new ArrayList<>();
         for (ExperimentResult r : rows) {
-            String label = label(r);
-            labels.add(label);
-            mem.add((double) Math.round(r.getPeakBytes() / 1048576.0));
             List<Integer> x = new ArrayList<>();
             List<Double> y = new ArrayList<>();
             for (EpochMetrics e : r.getEpochs()) {
                 x.add(e.getEpoch());
                 y.add(100 * e.getTestAccuracy());
             }
-            a.addSeries(label, x, y).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            a.addSeries(label(r), x, y).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         }
-        BitmapEncoder.saveBitmap(a, accuracyPng.toString(), BitmapEncoder.BitmapFormat.PNG);
-        CategoryChart m = new CategoryChartBuilder().width(800).height(500)
-                .title("Peak training memory: " + setting).yAxisTitle("MiB (process RSS)").build();
+        BitmapEncoder.saveBitmap(a, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    /** A labelled bar chart, one bar per configuration, values printed on the bars. */
+    static void bars(String title, String yTitle, List<String> labels, List<Double> values, Path png)
+            throws IOException {
+        CategoryChart m = new CategoryChartBuilder().width(800).height(500).title(title).yAxisTitle(yTitle).build();
         m.getStyler().setLegendVisible(false).setToolTipsEnabled(false);
         m.getStyler().setXAxisLabelRotation(20);
         m.getStyler().setLabelsVisible(true);
         m.getStyler().setYAxisDecimalPattern("#,##0");
         m.getStyler().setYAxisMin(0.0);
-        m.addSeries("peak memory", labels, mem);
-        BitmapEncoder.saveBitmap(m, memoryPng.toString(), BitmapEncoder.BitmapFormat.PNG);
+        m.addSeries("value", labels, values);
+        BitmapEncoder.saveBitmap(m, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
     /** A configuration's name in charts and tables: {@code e2e}, {@code greedy K=2}. */

@@ -63,6 +63,18 @@ class CompareCommand implements Callable<Integer> {
      * next one's peak), and writes results.json, results.md, accuracy.png and memory.png.
      */
     static List<ExperimentResult> compare(List<ExperimentSpec> specs, Path out, boolean progress) throws Exception {
+        List<ExperimentResult> rows = run(specs, out, progress);
+        Json.MAPPER.writeValue(out.resolve("results.json").toFile(), rows);
+        Files.writeString(out.resolve("results.md"), table(rows));
+        Charts.comparison(rows, setting(specs.get(0)), out.resolve(ACCURACY_PNG), out.resolve(MEMORY_PNG));
+        return rows;
+    }
+
+    /**
+     * Runs each spec into its own sub-directory ({@code <method>[-k<K>]}), each in a fresh JVM, and returns their
+     * metrics.
+     */
+    static List<ExperimentResult> run(List<ExperimentSpec> specs, Path out, boolean progress) throws Exception {
         Experiment.ensureWritable(out);
         List<ExperimentResult> rows = new ArrayList<>();
         for (int i = 0; i < specs.size(); i++) {
@@ -81,9 +93,6 @@ class CompareCommand implements Callable<Integer> {
             }
             rows.add(Json.MAPPER.readValue(out.resolve(dir).resolve("metrics.json").toFile(), ExperimentResult.class));
         }
-        Json.MAPPER.writeValue(out.resolve("results.json").toFile(), rows);
-        Files.writeString(out.resolve("results.md"), table(rows));
-        Charts.comparison(rows, setting(specs.get(0)), out.resolve(ACCURACY_PNG), out.resolve(MEMORY_PNG));
         return rows;
     }
 

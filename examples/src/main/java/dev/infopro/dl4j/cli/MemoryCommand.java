@@ -1,5 +1,8 @@
 package dev.infopro.dl4j.cli;
 
+import dev.infopro.dl4j.data.DatasetSplits;
+import dev.infopro.dl4j.data.Datasets;
+import dev.infopro.dl4j.data.Normalization;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.engine.ModuleOutOfMemoryException;
 import dev.infopro.dl4j.bench.ForkedJvm;
@@ -51,6 +54,14 @@ public class MemoryCommand implements Callable<Integer> {
                     + "lambdas 5/1) or greedy (0c1f classifier). Default ${DEFAULT-VALUE}.")
     String method;
 
+    @Option(names = "--data", defaultValue = SYNTHETIC, description = "Training batch: " + SYNTHETIC + " (random images"
+            + " in [0, 1], any --input) or " + FASHION_MNIST + " (the first images of the embedded Fashion-MNIST subset,"
+            + " normalised as for training; --input 1x28x28). Default ${DEFAULT-VALUE}.")
+    String data;
+
+    static final String SYNTHETIC = "synthetic";
+    static final String FASHION_MNIST = "fashion-mnist";
+
     @Option(names = "--no-trim", description = "Keep freed native memory in the C allocator between modules instead of"
             + " returning it to the OS (LocalModuleGraph.setReleaseNativeMemory(false)), to see what that release saves.")
     boolean noTrim;
@@ -77,6 +88,14 @@ public class MemoryCommand implements Callable<Integer> {
             zoo.checkInput(chw[0], chw[1], chw[2]);
         }
         String net = zoo != null ? zoo.arch() : "resnet" + depth;
+        if (!SYNTHETIC.equals(data) && !FASHION_MNIST.equals(data)) {
+            throw new UsageException("--data " + data + " is not a memory benchmark batch: use " + SYNTHETIC + " or "
+                    + FASHION_MNIST);
+        }
+        if (FASHION_MNIST.equals(data) && (chw[0] != 1 || chw[1] != 28 || chw[2] != 28)) {
+            throw new UsageException("--data " + FASHION_MNIST + " has 1x28x28 images: use --input 1x28x28, not --input "
+                    + input);
+        }
         if (batch < 1 || steps < 1 || ks == null || ks.length == 0) {
             throw new UsageException("--batch and --steps must be >= 1 and --k must list at least one K, e.g. --k 1,2,4");
         }
@@ -141,6 +160,33 @@ public class MemoryCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A measurement set up as the command line would: the memory-balanced split for K &gt; 1, the native-memory
+     * release on, 600 s per child.
+     *
+     * @param arch   resnetN
+     * @param input  CxHxW
+     * @param method the local method for K &gt; 1
+     * @param data   {@value #SYNTHETIC} or {@value #FASHION_MNIST}
+     */
+    static MemoryCommand balanced(String arch, String input, int batch, int steps, Method method, String data) {
+        MemoryCommand m = new MemoryCommand();
+        m.arch = arch;
+        m.input = input;
+        m.batch = batch;
+        m.steps = steps;
+        m.balanced = true;
+        m.method = method.cliName;
+        m.data = data;
+        m.timeout = 600;
+        return m;
+    }
+
+    /** One row of the command's output for K modules (K = 1: end to end), measured in a fresh JVM. */
+    Map<String, Object> measure(int k) throws Exception {
+        return measure(arch, Args.chw(input), k, batch, steps, 0);
+    }
+
     private Map<String, Object> measure(String net, long[] chw, int k, int b, int st, long limitBytes) throws Exception {
         List<String> jvm = new ArrayList<>(List.of("-Xmx512m", "-Xms512m", "-XX:+AlwaysPreTouch"));
         if (limitBytes > 0) {
@@ -152,7 +198,7 @@ public class MemoryCommand implements Callable<Integer> {
         }
         List<String> args = List.of(net, String.valueOf(chw[0]), String.valueOf(chw[1]),
                 String.valueOf(chw[2]), String.valueOf(b), String.valueOf(k), String.valueOf(st), String.valueOf(balanced),
-                String.valueOf(limitBytes), Method.parse(method).cliName, String.valueOf(!noTrim));
+                String.valueOf(limitBytes), Method.parse(method).cliName, String.valueOf(!noTrim), data);
         ForkedJvm.Result r = ForkedJvm.run(MemoryCommand.class.getName(), jvm, args, timeout);
         if (r.getExitCode() == EXIT_OOM) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -227,6 +273,14 @@ public class MemoryCommand implements Callable<Integer> {
         throw new UsageException("--limit " + s + " is not a positive size: use e.g. 2g, 1500m");
     }
 
+    private static DatasetSplits loadFashionMnist() {
+        try {
+            return Datasets.loadEmbeddedFashionMnist();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** The error line of a child's stderr: the first exception line, else the last line. */
     private static String lastLine(String s) {
         String[] l = s.trim().split("\\R");
@@ -239,7 +293,9 @@ public class MemoryCommand implements Callable<Integer> {
     }
 
     /**
-     * Child JVM entry: arch (resnetN or zoo:NAME) C H W batch K steps balanced limitBytes (0 = none) method releaseNativeMemory. Prints one JSON line; exit 3 when it ran out of memory
+     * Child JVM entry: arch (resnetN or zoo:NAME) C H W batch K steps balanced limitBytes (0 = none) method
+     * releaseNativeMemory data ({@value #SYNTHETIC} or {@value #FASHION_MNIST}). Prints one JSON line; exit 3 when it
+     * ran out of memory
      * (the message on stderr names the module).
      */
     public static void main(String[] a) {
@@ -274,13 +330,23 @@ public class MemoryCommand implements Callable<Integer> {
         boolean release = Boolean.parseBoolean(a[10]);
         CifarResNet resnet = CifarResNet.builder().depth(zoo != null ? 8 : depth).channels(c).height(h).width(w)
                 .build();
-        DataSet ds = resnet.syntheticBatch(b, 1); // random images and 10 classes, whatever the network
+        DataSet ds;
+        Normalization norm = null;
+        if (FASHION_MNIST.equals(a[11])) { // real images, normalised: the decoders rebuild them through norm
+            DatasetSplits fashion = loadFashionMnist();
+            ds = fashion.trainIterator(b, 1).next();
+            norm = fashion.getNormalization();
+        } else {
+            ds = resnet.syntheticBatch(b, 1); // random images in [0, 1] and 10 classes, whatever the network
+        }
         ComputationGraphConfiguration net = zoo != null
                 ? zoo.build((int) c, (int) h, (int) w, 10, 1).getConfiguration() : resnet.configuration();
         List<String> preset = zoo != null ? (k == 1 ? List.of() : null) : cutsFor(depth, k, bal);
         LocalModuleGraph[] built = new LocalModuleGraph[1];
+        Normalization finalNorm = norm;
         MemoryBenchmark.Result r = MemoryBenchmark.measure(() -> {
-            built[0] = BenchNetworks.build(net, InputType.convolutional(h, w, c), k, localMethod, preset, b, release);
+            built[0] = BenchNetworks.build(net, InputType.convolutional(h, w, c), k, localMethod, preset, b, release,
+                    finalNorm);
             return built[0];
         }, ds, st, limitBytes);
         Map<String, Object> m = r.toMap();
@@ -289,6 +355,7 @@ public class MemoryCommand implements Callable<Integer> {
         m.put("balanced", (bal || zoo != null) && k > 1);
         m.put("method", k > 1 ? localMethod.cliName : "e2e");
         m.put("release_native_memory", release);
+        m.put("data", a[11]);
         return m;
     }
 }

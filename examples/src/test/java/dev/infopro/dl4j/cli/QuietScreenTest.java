@@ -88,6 +88,51 @@ class QuietScreenTest {
     }
 
     @Test
+    void demoOnATinySettingIsQuietAndReportsBothPartsAndTheOrderings(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("demo");
+        String[] r = tool(tmp, "demo", "--arch", "resnet8", "--epochs", "2", "--train-subset", "128",
+                "--memory-arch", "resnet8", "--memory-batch", "16", "--memory-steps", "1", "--out", out.toString());
+        assertEquals("0", r[0], r[2]);
+        String all = r[1] + r[2];
+        assertFalse(INFO.matcher(all).find(), "no INFO lines:\n" + all);
+        assertFalse(all.contains("HAVE_ONEDNN") || all.contains("Backend build information"), all);
+        assertFalse(all.contains("\r"), "no progress bar outside a terminal:\n" + all);
+        assertTrue(r[1].contains("part 1 of 2: accuracy and time, ResNet-8 on 128 Fashion-MNIST images, 2 epochs"), r[1]);
+        assertTrue(r[1].contains("part 2 of 2: training memory, ResNet-8 on Fashion-MNIST, batch 16, 1 training steps"),
+                r[1]);
+        for (String run : new String[]{"[1/3] e2e", "[2/3] greedy K=4", "[3/3] infopro-contrast K=4",
+                "[memory] e2e", "[memory] greedy K=4", "[memory] infopro-contrast K=4"}) {
+            assertTrue(r[2].contains(run + "\n"), run + " in:\n" + r[2]);
+        }
+        assertTrue(r[2].contains("infopro-contrast K=4 epoch 2/2: loss m1="), r[2]);
+        for (String row : new String[]{"e2e ", "greedy K=4 ", "infopro-contrast K=4 "}) {
+            assertTrue(Pattern.compile("(?m)^" + Pattern.quote(row) + " +\\d+\\.\\d % +\\d+\\.\\d +\\d+ MiB +\\d\\.\\d\\dx$")
+                    .matcher(r[1]).find(), "table row '" + row + "' in:\n" + r[1]);
+        }
+        assertTrue(Pattern.compile("InfoPro K=4 above Greedy SL K=4 in test accuracy: (yes|NO, not in this run) \\(")
+                .matcher(r[1]).find(), r[1]);
+        assertTrue(Pattern.compile("InfoPro K=4 below end-to-end in training memory: (yes|NO, not in this run) \\(")
+                .matcher(r[1]).find(), r[1]);
+        assertTrue(r[1].contains(out.resolve("accuracy.png").toString())
+                && r[1].contains(out.resolve("memory.png").toString()), r[1]);
+        for (String png : new String[]{"accuracy.png", "memory.png", "e2e/curves.png", "greedy-k4/curves.png",
+                "infopro-contrast-k4/curves.png"}) {
+            BufferedImage image = ImageIO.read(out.resolve(png).toFile());
+            assertNotNull(image, png);
+            assertTrue(image.getWidth() >= 800 && image.getHeight() >= 500, png);
+        }
+        JsonNode results = Json.MAPPER.readTree(out.resolve("results.json").toFile());
+        assertEquals(3, results.get("runs").size());
+        assertEquals(3, results.get("memory").size());
+        for (JsonNode m : results.get("memory")) {
+            assertEquals("fashion-mnist", m.get("data").asText(), "measured on the embedded data");
+            assertTrue(m.get("measured_peak_bytes").asLong() > 0, m.toString());
+        }
+        assertEquals(2, results.get("runs").get(2).get("epochs").size());
+        assertTrue(Files.readString(out.resolve("results.md")).startsWith("| method | K | test accuracy |"));
+    }
+
+    @Test
     void verboseShowsNd4jInfo(@TempDir Path tmp) throws Exception {
         String[] r = tool(tmp, "train", "--verbose", "--arch", "resnet8", "--method", "e2e", "--epochs", "1",
                 "--train-subset", "64", "--test-subset", "32", "--batch", "64", "--out", tmp.resolve("run").toString(),
