@@ -34,11 +34,12 @@ import java.util.Map;
  * (3,000 training images, 1 epoch, batch 64, the 1,000 test images), several seeds, in one JVM. InfoPro runs with the
  * library's default lambdas and with the reference's (5, 1) / (6, 0)..(1, 2) given explicitly, which is what the
  * default was before modules without batch norm got theirs scaled to sum 1. Also prints the norm of the first
- * layer's gradient under each local loss at initialisation. Run from the repository root after building the jar:
+ * layer's gradient under each local loss at initialisation. With a second argument {@code ablation} it runs InfoPro
+ * K = 2 with each local loss alone instead. Run from the repository root after building the jar:
  *
  * <pre>
  * java -Dorg.bytedeco.javacpp.platform.extension=-onednn-avx2 -cp examples/target/infopro.jar \
- *     benchmarks/NoBatchNorm.java [seeds, default 1,2,3]
+ *     benchmarks/NoBatchNorm.java [seeds, default 1,2,3] [ablation]
  * </pre>
  */
 public class NoBatchNorm {
@@ -86,7 +87,11 @@ public class NoBatchNorm {
         long[] seeds = java.util.Arrays.stream((args.length > 0 ? args[0] : "1,2,3").split(","))
                 .mapToLong(Long::parseLong).toArray();
         DatasetSplits all = Datasets.loadEmbeddedFashionMnist();
-        List<Config> configs = List.of(
+        List<Config> configs = args.length > 1 && args[1].equals("ablation") ? List.of(
+                new Config("InfoPro K=2, SupCon only (0, 1)", "infopro", 2, LambdaSchedule.linear(0, 1, 0, 0)),
+                new Config("InfoPro K=2, reconstruction only (1, 0)", "infopro", 2, LambdaSchedule.linear(1, 0, 0, 0)),
+                new Config("InfoPro K=2, reconstruction only (5, 0)", "infopro", 2, LambdaSchedule.linear(5, 0, 0, 0)),
+                new Config("InfoPro K=2, (5, 1) / 6 (the default)", "infopro", 2, null)) : List.of(
                 new Config("E2E", "e2e", 1, null),
                 new Config("Greedy SL K=2", "greedy", 2, null),
                 new Config("InfoPro K=2, default lambdas", "infopro", 2, null),
@@ -95,7 +100,9 @@ public class NoBatchNorm {
                 new Config("InfoPro K=4, default lambdas", "infopro", 4, null),
                 new Config("InfoPro K=4, reference lambdas (6, 0)..(1, 2)", "infopro", 4,
                         LambdaSchedule.linear(6, 0, 1, 2)));
-        gradientScale(all, seeds);
+        if (configs.size() > 4) {
+            gradientScale(all, seeds);
+        }
         Map<String, List<Double>> acc = new LinkedHashMap<>();
         for (long seed : seeds) {
             DatasetSplits data = all.toBuilder().train(all.getTrain().subset(TRAIN, seed)).build();
