@@ -74,9 +74,9 @@ public final class CutPlanner {
 
     /**
      * The cuts an automatic split chooses among, in topological order: the head-compatible valid cuts
-     * ({@link #headCompatibleCuts}) that are block boundaries ({@link BlockBoundaries}) when there are at least K-1
-     * of them; otherwise all head-compatible valid cuts (with a warning), so that a network with few blocks can still
-     * be cut into K modules.
+     * ({@link #headCompatibleCuts}) that are block boundaries ({@link BlockBoundaries}) and leave a layer with
+     * parameters in every module, when there are at least K-1 of them; otherwise all head-compatible valid cuts
+     * (with a warning), so that a network with few blocks can still be cut into K modules.
      *
      * @throws IllegalArgumentException when there are fewer than K-1 head-compatible valid cuts
      */
@@ -89,7 +89,8 @@ public final class CutPlanner {
                     + valid.size() + " valid cut vertices " + valid + " (K-1 = " + (numModules - 1)
                     + " needed); use fewer modules");
         }
-        List<String> boundaries = BlockBoundaries.of(conf, analysis, valid);
+        List<String> boundaries = withParametersInEveryModule(conf, analysis,
+                BlockBoundaries.of(conf, analysis, valid));
         if (boundaries.size() >= numModules - 1) {
             return boundaries;
         }
@@ -99,6 +100,32 @@ public final class CutPlanner {
                         + " Use fewer modules or cutAfter(...) to cut at block boundaries only.", boundaries.size(),
                 boundaries, numModules - 1, numModules, valid.size(), valid);
         return valid;
+    }
+
+    /**
+     * {@code cuts} less those that would leave a module without parameters, whichever of them are chosen: a module of
+     * only pooling and activations (the global pooling before the classifier, say) trains nothing, and its heads cost
+     * memory and time for nothing. Of two cuts with nothing to train between them the first is kept; a last module
+     * without parameters drops the last cut.
+     */
+    private static List<String> withParametersInEveryModule(ComputationGraphConfiguration conf,
+                                                            GraphAnalysis analysis, List<String> cuts) {
+        List<List<String>> segments = analysis.moduleVertices(cuts);
+        List<String> kept = new ArrayList<>();
+        boolean trainable = false; // whether the vertices since the last kept cut hold parameters
+        for (int i = 0; i <= cuts.size(); i++) {
+            for (String v : segments.get(i)) {
+                trainable |= conf.getVertices().get(v).numParams(true) > 0;
+            }
+            if (i < cuts.size() && trainable) {
+                kept.add(cuts.get(i));
+                trainable = false;
+            }
+        }
+        if (!trainable && !kept.isEmpty()) {
+            kept.remove(kept.size() - 1);
+        }
+        return kept;
     }
 
     /**
