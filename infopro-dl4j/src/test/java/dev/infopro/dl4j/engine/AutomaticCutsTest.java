@@ -168,7 +168,8 @@ class AutomaticCutsTest {
         InputType[] in = {TestNets.INPUT};
         // four boundaries, but a cut after both c2 and gap would leave a module of only the global pooling, which
         // trains nothing: gap is left out, and K = 4 takes the other three
-        assertEquals(List.of("bn0", "act1", "c2"), CutPlanner.candidateCuts(conf, in, a, 4, greedy, TestNets.context()));
+        assertEquals(List.of("bn0", "act1", "c2"),
+                CutPlanner.candidateCuts(conf, in, a, 4, greedy, TestNets.context()));
         assertEquals(List.of("bn0", "act1", "c2"), split(conf, TestNets.INPUT, 4, SplitStrategy.EQUAL_DEPTH, greedy));
         // K = 5 needs four cuts: all six valid cuts are offered, and EQUAL_DEPTH cuts inside the blocks too (layers
         // per module 1, 1, 2, 2, 2: the least sum of squares for 8 layers in 5 modules, 14)

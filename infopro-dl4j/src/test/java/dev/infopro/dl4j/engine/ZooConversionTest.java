@@ -32,8 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The DL4J model zoo's networks, built with random weights ({@code init()}, nothing downloaded) at the smallest
  * square input each architecture takes, convert as any user's graph does: the valid cuts, a K = 4 memory-balanced
- * split at block boundaries, two InfoPro (Contrast) steps with the network's own updater, and an export whose output equals the local
- * model's.
+ * split at block boundaries, two InfoPro (Contrast) steps with the network's own updater, and an export whose output
+ * equals the local model's.
  */
 class ZooConversionTest {
     private static final int CLASSES = 10;
