@@ -46,9 +46,9 @@ import java.util.List;
  * </ul>
  * Global pooling does not continue a block: it starts the classifier.
  *
- * <p>On the paper's CIFAR ResNets the boundaries are exactly the stem's and each residual block's output (the
- * vertices its cut tables name); a cut between a convolution and its batch norm, or after a zero padding, is never
- * one.
+ * <p>On the paper's CIFAR ResNets the boundaries are the stem's and each residual block's output (the vertices its
+ * cut tables name) and the global pooling (which {@link CutPlanner#candidateCuts} leaves out: a module of its own
+ * would train nothing); a cut between a convolution and its batch norm, or after a zero padding, is never one.
  */
 public final class BlockBoundaries {
     private BlockBoundaries() {
