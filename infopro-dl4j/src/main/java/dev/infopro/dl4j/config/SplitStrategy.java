@@ -3,20 +3,23 @@ package dev.infopro.dl4j.config;
 import java.util.List;
 
 /**
- * Chooses where to cut a network into K modules, among its valid cut vertices.
+ * Chooses where to cut a network into K modules, among its candidate cut vertices.
  *
- * <p>Implementations receive the valid cuts in topological order and the cost of each segment between consecutive
- * valid cuts ({@code segmentCost[i]} = cost of the vertices after valid cut i-1 up to and including valid cut i;
- * {@code segmentCost[validCuts.size()]} = the rest of the network). Which cost they get is their {@link #cost()}:
- * the number of layers, estimated training memory (activation plus working bytes per segment, and the bytes of the
- * heads a module ending at each valid cut would carry), or estimated step time (the activation elements written and
- * read back, which a step's time follows on the CPU, likewise with the heads').
+ * <p>The candidates are the valid cuts where the method's heads attach, narrowed by the planner to the network's
+ * block boundaries (after a residual sum's activation, a pooling, an activation; never between a convolution and its
+ * batch norm) when it has at least K-1 of them ({@code planning.CutPlanner.candidateCuts}, docs/method.md §1.5).
+ * Implementations receive them in topological order (named {@code validCuts} below) and the cost of each segment
+ * between consecutive candidates ({@code segmentCost[i]} = cost of the vertices after candidate i-1 up to and
+ * including candidate i; {@code segmentCost[validCuts.size()]} = the rest of the network). Which cost they get is
+ * their {@link #cost()}: the number of layers, estimated training memory (activation plus working bytes per segment,
+ * and the bytes of the heads a module ending at each candidate would carry), or estimated step time (the activation
+ * elements written and read back, which a step's time follows on the CPU, likewise with the heads').
  */
 @FunctionalInterface
 public interface SplitStrategy {
 
     /**
-     * @param validCuts   valid cut vertex names, in topological order
+     * @param validCuts   candidate cut vertex names (valid cuts), in topological order
      * @param segmentCost cost of each of the validCuts.size()+1 segments
      * @param numModules  K, the number of modules wanted (&gt;= 2)
      * @return K-1 indices into validCuts, strictly increasing

@@ -4,13 +4,14 @@ import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.heads.AuxiliaryHead;
 import dev.infopro.dl4j.heads.HeadContext;
-import dev.infopro.dl4j.planning.MemoryEstimator;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,10 +20,14 @@ import java.util.Map;
 
 /**
  * Chooses where to cut a network into K modules when the user gives only K and a {@link SplitStrategy}: the
- * candidates are the valid cut vertices ({@link GraphAnalysis}) where the method's heads can read h_k, and the
- * strategy picks among them by layer count ({@code EQUAL_DEPTH}) or estimated memory ({@code BALANCED_MEMORY}).
+ * candidates are the valid cut vertices ({@link GraphAnalysis}) where the method's heads can read h_k, narrowed to
+ * the block boundaries ({@link BlockBoundaries}) when there are enough of them ({@link #candidateCuts}), and the
+ * strategy picks among them by layer count ({@code EQUAL_DEPTH}), estimated memory ({@code BALANCED_MEMORY}) or
+ * estimated step time ({@code BALANCED_TIME}). Cuts the user names are checked, never moved.
  */
 public final class CutPlanner {
+    private static final Logger LOG = LoggerFactory.getLogger(CutPlanner.class);
+
     private CutPlanner() {
     }
 
@@ -34,12 +39,7 @@ public final class CutPlanner {
     public static List<String> chooseCuts(ComputationGraphConfiguration conf, InputType[] inputTypes,
                                           GraphAnalysis analysis, int numModules, SplitStrategy strategy,
                                           LocalLearning method, HeadContext context, int memoryBatchSize) {
-        List<String> valid = headCompatibleCuts(conf, inputTypes, analysis.validCuts(), method, context);
-        if (numModules - 1 > valid.size()) {
-            throw new IllegalArgumentException("Cannot split into " + numModules + " modules: the graph has only "
-                    + valid.size() + " valid cut vertices " + valid + " (K-1 = " + (numModules - 1)
-                    + " needed); use fewer modules");
-        }
+        List<String> valid = candidateCuts(conf, inputTypes, analysis, numModules, method, context);
         int[] idx;
         if (strategy.cost() != SplitStrategy.Cost.LAYERS) {
             // balanced search: bytes or step time of each segment and of the heads a module ending there carries
@@ -70,6 +70,62 @@ public final class CutPlanner {
             chosen.add(valid.get(idx[i]));
         }
         return chosen;
+    }
+
+    /**
+     * The cuts an automatic split chooses among, in topological order: the head-compatible valid cuts
+     * ({@link #headCompatibleCuts}) that are block boundaries ({@link BlockBoundaries}) and leave a layer with
+     * parameters in every module, when there are at least K-1 of them; otherwise all head-compatible valid cuts
+     * (with a warning), so that a network with few blocks can still be cut into K modules.
+     *
+     * @throws IllegalArgumentException when there are fewer than K-1 head-compatible valid cuts
+     */
+    public static List<String> candidateCuts(ComputationGraphConfiguration conf, InputType[] inputTypes,
+                                             GraphAnalysis analysis, int numModules, LocalLearning method,
+                                             HeadContext context) {
+        List<String> valid = headCompatibleCuts(conf, inputTypes, analysis.validCuts(), method, context);
+        if (numModules - 1 > valid.size()) {
+            throw new IllegalArgumentException("Cannot split into " + numModules + " modules: the graph has only "
+                    + valid.size() + " valid cut vertices " + valid + " (K-1 = " + (numModules - 1)
+                    + " needed); use fewer modules");
+        }
+        List<String> boundaries = withParametersInEveryModule(conf, analysis,
+                BlockBoundaries.of(conf, analysis, valid));
+        if (boundaries.size() >= numModules - 1) {
+            return boundaries;
+        }
+        // Too few blocks for K modules: any valid cut is better than refusing K. Say so, as some chosen cuts may
+        // fall inside a block (between a convolution and its batch norm).
+        LOG.warn("Only {} block boundaries {} for the {} cuts of K = {} modules; choosing among all {} valid cuts {}."
+                        + " Use fewer modules or cutAfter(...) to cut at block boundaries only.", boundaries.size(),
+                boundaries, numModules - 1, numModules, valid.size(), valid);
+        return valid;
+    }
+
+    /**
+     * {@code cuts} less those that would leave a module without parameters, whichever of them are chosen: a module of
+     * only pooling and activations (the global pooling before the classifier, say) trains nothing, and its heads cost
+     * memory and time for nothing. Of two cuts with nothing to train between them the first is kept; a last module
+     * without parameters drops the last cut.
+     */
+    private static List<String> withParametersInEveryModule(ComputationGraphConfiguration conf,
+                                                            GraphAnalysis analysis, List<String> cuts) {
+        List<List<String>> segments = analysis.moduleVertices(cuts);
+        List<String> kept = new ArrayList<>();
+        boolean trainable = false; // whether the vertices since the last kept cut hold parameters
+        for (int i = 0; i <= cuts.size(); i++) {
+            for (String v : segments.get(i)) {
+                trainable |= conf.getVertices().get(v).numParams(true) > 0;
+            }
+            if (i < cuts.size() && trainable) {
+                kept.add(cuts.get(i));
+                trainable = false;
+            }
+        }
+        if (!trainable && !kept.isEmpty()) {
+            kept.remove(kept.size() - 1);
+        }
+        return kept;
     }
 
     /**

@@ -89,6 +89,11 @@ public final class GraphAnalysis {
         return order;
     }
 
+    /** The vertices that read {@code vertex}'s output (empty for an output or an unknown name). */
+    public List<String> consumers(String vertex) {
+        return Collections.unmodifiableList(consumers.getOrDefault(vertex, Collections.emptyList()));
+    }
+
     /** Network inputs then vertices, in a topological order. */
     public List<String> topologicalOrder(boolean includeInputs) {
         if (includeInputs) {

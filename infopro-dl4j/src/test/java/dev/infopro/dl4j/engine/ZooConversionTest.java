@@ -2,6 +2,7 @@ package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.SplitStrategy;
+import dev.infopro.dl4j.planning.BlockBoundaries;
 import dev.infopro.dl4j.planning.GraphAnalysis;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.zoo.model.Darknet19;
@@ -31,8 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The DL4J model zoo's networks, built with random weights ({@code init()}, nothing downloaded) at the smallest
  * square input each architecture takes, convert as any user's graph does: the valid cuts, a K = 4 memory-balanced
- * split, two InfoPro (Contrast) steps with the network's own updater, and an export whose output equals the local
- * model's.
+ * split at block boundaries, two InfoPro (Contrast) steps with the network's own updater, and an export whose output
+ * equals the local model's.
  */
 class ZooConversionTest {
     private static final int CLASSES = 10;
@@ -86,7 +87,8 @@ class ZooConversionTest {
     void convertsTrainsAndExports(String name, int size, IntFunction<ComputationGraph> factory, int validCuts,
                                   String firstCut, String lastCut) {
         ComputationGraph net = factory.apply(size);
-        List<String> valid = new GraphAnalysis(net.getConfiguration()).validCuts();
+        GraphAnalysis analysis = new GraphAnalysis(net.getConfiguration());
+        List<String> valid = analysis.validCuts();
         assertEquals(validCuts, valid.size(), name + " valid cuts " + valid);
         assertEquals(firstCut, valid.get(0));
         assertEquals(lastCut, valid.get(valid.size() - 1));
@@ -109,6 +111,8 @@ class ZooConversionTest {
         assertEquals(3, cuts.size(), cuts.toString());
         assertTrue(valid.indexOf(cuts.get(0)) >= 0 && valid.indexOf(cuts.get(0)) < valid.indexOf(cuts.get(1))
                 && valid.indexOf(cuts.get(1)) < valid.indexOf(cuts.get(2)), cuts + " in order among " + valid);
+        // all six have enough block boundaries for K = 4: no cut between a convolution and its batch norm
+        assertEquals(BlockBoundaries.of(net.getConfiguration(), analysis, cuts), cuts, name + " cuts at boundaries");
 
         INDArray x = Nd4j.rand(DataType.FLOAT, BATCH, 3, size, size);
         INDArray exported = local.toComputationGraph().output(x)[0];

@@ -88,7 +88,8 @@ class MemoryEstimatorTest {
 
     /**
      * BALANCED_MEMORY on ResNet-110 (3x32x32, batch 128) vs the paper's InfoPro* tables: the search is optimal for
-     * the estimate, so its largest module is never above the paper's split's largest module under the same model.
+     * the estimate over the planner's candidates (the residual blocks' outputs, where the paper's tables cut too), so
+     * its largest module is never above the paper's split's largest module under the same model.
      */
     @Test
     void resnet110BalancedSplitVersusPaper() {
@@ -98,7 +99,8 @@ class MemoryEstimatorTest {
         List<AuxiliaryHead> heads = List.of(method.getReconstructionHead(), method.getLabelHead());
         HeadContext ctx = HeadContext.builder().numClasses(10).imageChannels(3).imageHeight(32).imageWidth(32).build();
         GraphAnalysis a = new GraphAnalysis(conf);
-        List<String> valid = CutPlanner.headCompatibleCuts(conf, new InputType[]{CIFAR}, a.validCuts(), method, ctx);
+        List<String> valid = CutPlanner.candidateCuts(conf, new InputType[]{CIFAR}, a, 4, method, ctx);
+        assertEquals(BlockBoundaries.of(conf, a, valid), valid, "the candidates are block boundaries");
         double[][] cost = MemoryEstimator.splitCosts(conf, new InputType[]{CIFAR}, valid, heads, ctx, 128);
         for (int k = 2; k <= 4; k++) {
             int[] idx = SplitStrategy.BALANCED_MEMORY.chooseCuts(valid, cost[0], cost[1], k);

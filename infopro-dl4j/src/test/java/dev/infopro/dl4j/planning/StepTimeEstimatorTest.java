@@ -15,7 +15,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The step-time estimate against closed forms, and BALANCED_TIME against brute force over all cut choices. */
+/** The step-time estimate against closed forms, and BALANCED_TIME against brute force over all candidate cuts. */
 class StepTimeEstimatorTest {
     private static final InputType IN = InputType.convolutional(28, 28, 1);
 
@@ -44,7 +44,8 @@ class StepTimeEstimatorTest {
                     .lambdas(dev.infopro.dl4j.config.LambdaSchedule.referenceDefault(k))
                     .modules(k, SplitStrategy.BALANCED_TIME).build();
             GraphAnalysis analysis = new GraphAnalysis(conf);
-            List<String> valid = CutPlanner.headCompatibleCuts(conf, new InputType[]{IN}, analysis.validCuts(), method,
+            // exact over the cuts the planner offers the strategy: the block boundaries of the ResNet
+            List<String> valid = CutPlanner.candidateCuts(conf, new InputType[]{IN}, analysis, k, method,
                     CutPlanner.headContext(new InputType[]{IN}, 10));
             List<dev.infopro.dl4j.heads.AuxiliaryHead> heads = List.of(method.getReconstructionHead(),
                     method.getLabelHead());
