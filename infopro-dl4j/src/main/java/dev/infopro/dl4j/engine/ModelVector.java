@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -42,19 +43,16 @@ public final class ModelVector {
      * @throws IllegalStateException before a model without input types has seen its first batch
      */
     public static INDArray read(LocalModuleGraph model, boolean withUpdater) {
-        List<INDArray> parts = parts(model, withUpdater);
-        DataType type = parts.isEmpty() ? DataType.FLOAT : parts.get(0).dataType();
-        INDArray out = Nd4j.create(type, 1, length(model, withUpdater));
-        long at = 0;
-        for (INDArray a : parts) {
-            long n = a.length();
-            if (n > 0) {
-                out.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
-                        org.nd4j.linalg.indexing.NDArrayIndex.interval(at, at + n)).assign(a.reshape(1, n));
+        List<INDArray> rows = new ArrayList<>();
+        for (INDArray a : parts(model, withUpdater)) {
+            if (a.length() > 0) {
+                rows.add(a.reshape(1, a.length()));
             }
-            at += n;
         }
-        return out;
+        if (rows.isEmpty()) {
+            return Nd4j.create(DataType.FLOAT, 1, 0);
+        }
+        return Nd4j.hstack(rows.toArray(new INDArray[0])); // a new array: the caller owns it
     }
 
     /**
@@ -69,13 +67,12 @@ public final class ModelVector {
                     + (withUpdater ? "parameters and updater state" : "parameters") + " have " + expected
                     + ": it comes from a different model or was read with a different withUpdater");
         }
-        INDArray flat = vector.reshape(1, expected);
+        INDArray flat = vector.reshape(expected);
         long at = 0;
         for (INDArray a : parts(model, withUpdater)) {
             long n = a.length();
             if (n > 0) {
-                a.assign(flat.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
-                        org.nd4j.linalg.indexing.NDArrayIndex.interval(at, at + n)).reshape(a.shape()).castTo(a.dataType()));
+                a.assign(flat.get(NDArrayIndex.interval(at, at + n)).reshape(a.shape()).castTo(a.dataType()));
             }
             at += n;
         }

@@ -30,11 +30,11 @@ class ModelVectorTest {
         long u0 = m0.getUpdater().getStateViewArray().length(), u1 = m1.getUpdater().getStateViewArray().length();
         assertEquals(p0 + p1, ModelVector.length(m, false));
         assertEquals(p0 + p1 + u0 + u1, ModelVector.length(m, true));
-        INDArray v = ModelVector.read(m, true);
-        assertEquals(m0.params().getDouble(0, 3), v.getDouble(0, 3));
-        assertEquals(m1.params().getDouble(0, 1), v.getDouble(0, p0 + 1));
-        assertEquals(m0.getUpdater().getStateViewArray().getDouble(0, 2), v.getDouble(0, p0 + p1 + 2));
-        assertEquals(m1.getUpdater().getStateViewArray().getDouble(0, 0), v.getDouble(0, p0 + p1 + u0));
+        double[] v = ModelVector.read(m, true).toDoubleVector();
+        assertEquals(m0.params().toDoubleVector()[3], v[3]);
+        assertEquals(m1.params().toDoubleVector()[1], v[(int) p0 + 1]);
+        assertEquals(m0.getUpdater().getStateViewArray().toDoubleVector()[2], v[(int) (p0 + p1 + 2)]);
+        assertEquals(m1.getUpdater().getStateViewArray().toDoubleVector()[0], v[(int) (p0 + p1 + u0)]);
         // batch-norm running mean of module 0 is in the vector (DL4J keeps it among the parameters)
         INDArray mean = m0.getLayer("bn0").getParam("mean");
         assertTrue(mean.amaxNumber().doubleValue() > 0, "running mean moved after two steps");

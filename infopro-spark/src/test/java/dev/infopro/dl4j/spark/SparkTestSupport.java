@@ -69,14 +69,14 @@ final class SparkTestSupport {
         NeuralNetConfiguration.Builder nb = new NeuralNetConfiguration.Builder().seed(42).dataType(type)
                 .updater(updater).weightInit(WeightInit.XAVIER).convolutionMode(ConvolutionMode.Same);
         var g = nb.graphBuilder().addInputs("in")
-                .addLayer("c0", new ConvolutionLayer.Builder(3, 3).stride(2, 2).nOut(8).activation(Activation.RELU)
+                .addLayer("c0", new ConvolutionLayer.Builder(3, 3).stride(2, 2).nOut(16).activation(Activation.RELU)
                         .build(), "in");
         String cut = "c0";
         if (batchNorm) {
             g.addLayer("bn0", new BatchNormalization.Builder().build(), "c0");
             cut = "bn0";
         }
-        g.addLayer("c1", new ConvolutionLayer.Builder(3, 3).stride(2, 2).nOut(8).activation(Activation.TANH).build(),
+        g.addLayer("c1", new ConvolutionLayer.Builder(3, 3).stride(2, 2).nOut(16).activation(Activation.TANH).build(),
                         cut)
                 .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "c1")
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
