@@ -110,21 +110,31 @@ public final class SparkLocalTrainer {
     /** Averaging rounds per epoch (runs a small Spark job the first time, to count the shards). */
     public int roundsPerEpoch() {
         if (roundsPerEpoch < 0) {
-            List<Integer> sizes = data.mapPartitions(it -> {
-                int n = 0;
-                for (; it.hasNext(); it.next()) {
-                    n++;
-                }
-                return List.of(n).iterator();
-            }).collect();
-            int largest = Collections.max(sizes);
-            if (largest == 0) {
-                throw new IllegalArgumentException("The training RDD has no records");
-            }
-            int passSteps = (largest + settings.getBatchSizePerWorker() - 1) / settings.getBatchSizePerWorker();
-            roundsPerEpoch = (passSteps + settings.getAveragingFrequency() - 1) / settings.getAveragingFrequency();
+            roundsPerEpoch = roundsPerEpoch(data, settings);
         }
         return roundsPerEpoch;
+    }
+
+    /**
+     * Averaging rounds per epoch of {@code data} trained with {@code settings}: {@code ceil(passSteps / H)}, where
+     * passSteps is the largest partition's number of mini-batches. Runs a small Spark job that counts the partitions.
+     *
+     * @throws IllegalArgumentException for an RDD without records
+     */
+    public static int roundsPerEpoch(JavaRDD<ImageRecord> data, AveragingSettings settings) {
+        List<Integer> sizes = data.mapPartitions(it -> {
+            int n = 0;
+            for (; it.hasNext(); it.next()) {
+                n++;
+            }
+            return List.of(n).iterator();
+        }).collect();
+        int largest = Collections.max(sizes);
+        if (largest == 0) {
+            throw new IllegalArgumentException("The training RDD has no records");
+        }
+        int passSteps = (largest + settings.getBatchSizePerWorker() - 1) / settings.getBatchSizePerWorker();
+        return (passSteps + settings.getAveragingFrequency() - 1) / settings.getAveragingFrequency();
     }
 
     /** Bytes of the state broadcast to every worker and returned by each in the last round (0 before). */
@@ -182,7 +192,7 @@ public final class SparkLocalTrainer {
                 for (TrainerListener l : listeners) {
                     l.onEpochResult(model, result);
                 }
-                if (checkpoints != null && checkpointEveryRounds > 0) {
+                if (checkpoints != null) {
                     saveCheckpoint();
                 }
             }
@@ -270,8 +280,8 @@ public final class SparkLocalTrainer {
         }
 
         /**
-         * Writes a checkpoint through {@code manager} after every {@code everyRounds}-th averaging round and at the
-         * end of every epoch ({@code 0}: never).
+         * Writes a checkpoint through {@code manager} at the end of every epoch and, for {@code everyRounds > 0},
+         * after every {@code everyRounds}-th averaging round ({@code null} manager: never).
          */
         public Builder checkpoints(CheckpointManager manager, int everyRounds) {
             this.checkpoints = manager;
