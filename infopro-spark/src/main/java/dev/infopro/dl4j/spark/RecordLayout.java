@@ -16,9 +16,13 @@ public class RecordLayout implements Serializable {
 
     /** Dataset name, for messages. */
     String name;
+    /** Channels of an image. */
     int channels;
+    /** Height of an image in pixels. */
     int height;
+    /** Width of an image in pixels. */
     int width;
+    /** Number of classes; labels are 0 to numClasses - 1. */
     int numClasses;
 
     /** The layout of {@code dataset}'s images. */

@@ -28,7 +28,10 @@ import java.util.List;
  */
 final class RoundTask implements Function2<Integer, Iterator<ImageRecord>, Iterator<StateSum>> {
     private static final long serialVersionUID = 1L;
-    /** This thread's replica, rebuilt when another model arrives. */
+    /**
+     * This thread's replica, rebuilt when another model arrives. Loading it once per thread rather than once per
+     * round saves a model build per round; it stays until the thread's next model (one model's memory per task slot).
+     */
     private static final ThreadLocal<Replica> REPLICA = new ThreadLocal<>();
 
     private final Broadcast<byte[]> model;
