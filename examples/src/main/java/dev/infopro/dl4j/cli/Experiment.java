@@ -179,7 +179,6 @@ final class Experiment {
         validate(spec);
         ensureWritable(out);
         DatasetSplits data = loadData(spec);
-        ISchedule schedule = schedule(spec);
         CheckpointManager checkpoints = new CheckpointManager(out.resolve("checkpoints"), control.getKeepCheckpoints());
         int every = control.getCheckpointEvery() >= 0 ? control.getCheckpointEvery() : spec.getEpochs() > 1 ? 1 : 0;
         try (ImageDataSetIterator train = data.trainIterator(spec.getBatch(), spec.getSeed());
@@ -210,22 +209,32 @@ final class Experiment {
             } finally {
                 display.close();
             }
-            List<EpochMetrics> epochs = new ArrayList<>();
-            for (EpochResult r : result.getEpochs()) {
-                epochs.add(new EpochMetrics(r.getEpoch(), schedule.valueAt(0, r.getEpoch() - 1),
-                        r.getMeanModuleScores(), r.getTestAccuracy(), r.getSeconds(), r.getPeakRssBytes(), losses.of(r.getEpoch())));
-            }
-            ExperimentResult summary = new ExperimentResult(spec.getMethod().cliName, local.numModules(),
-                    local.getConfig().getCuts(),
-                    epochs.get(epochs.size() - 1).getTestAccuracy(),
-                    epochs.stream().mapToLong(EpochMetrics::getPeakRssBytes).max().orElse(-1),
-                    epochs.stream().mapToDouble(EpochMetrics::getSeconds).average().orElse(0), epochs);
-            Json.MAPPER.writeValue(out.resolve("metrics.json").toFile(), summary);
-            Charts.trainingCurves(spec.label(), epochs, out.resolve("curves.png"));
-            local.save(out.resolve("local-model.zip").toFile());
-            ModelProvenance.writeModel(local, out.resolve("model.zip").toFile()); // plain network + how it was trained
-            return summary;
+            return writeOutputs(spec, out, result, local, losses);
         }
+    }
+
+    /**
+     * Writes what a finished run leaves in {@code out}: metrics.json, curves.png, local-model.zip and model.zip
+     * (whichever trainer ran it).
+     */
+    static ExperimentResult writeOutputs(ExperimentSpec spec, Path out, TrainingResult result, LocalModuleGraph local,
+                                         IterationLosses losses) throws IOException {
+        ISchedule schedule = schedule(spec);
+        List<EpochMetrics> epochs = new ArrayList<>();
+        for (EpochResult r : result.getEpochs()) {
+            epochs.add(new EpochMetrics(r.getEpoch(), schedule.valueAt(0, r.getEpoch() - 1),
+                    r.getMeanModuleScores(), r.getTestAccuracy(), r.getSeconds(), r.getPeakRssBytes(), losses.of(r.getEpoch())));
+        }
+        ExperimentResult summary = new ExperimentResult(spec.getMethod().cliName, local.numModules(),
+                local.getConfig().getCuts(),
+                epochs.get(epochs.size() - 1).getTestAccuracy(),
+                epochs.stream().mapToLong(EpochMetrics::getPeakRssBytes).max().orElse(-1),
+                epochs.stream().mapToDouble(EpochMetrics::getSeconds).average().orElse(0), epochs);
+        Json.MAPPER.writeValue(out.resolve("metrics.json").toFile(), summary);
+        Charts.trainingCurves(spec.label(), epochs, out.resolve("curves.png"));
+        local.save(out.resolve("local-model.zip").toFile());
+        ModelProvenance.writeModel(local, out.resolve("model.zip").toFile()); // plain network + how it was trained
+        return summary;
     }
 
     /** Checkpoint metadata: the run's command line. */

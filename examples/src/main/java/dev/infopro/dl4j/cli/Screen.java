@@ -35,6 +35,15 @@ final class Screen {
         } else if (level == null) {
             System.setProperty(LOG_LEVEL_PROPERTY, "warn");
         }
+        if (!verbose) {
+            // train --spark on one machine: Spark warns that the host name resolves to the loopback and Hadoop that
+            // it has no native library; neither matters for training
+            for (String quiet : new String[]{"org.apache.spark.util.Utils", "org.apache.hadoop.util.NativeCodeLoader"}) {
+                if (System.getProperty("org.slf4j.simpleLogger.log." + quiet) == null) {
+                    System.setProperty("org.slf4j.simpleLogger.log." + quiet, "error");
+                }
+            }
+        }
         if (System.getProperty(TERMINAL_PROPERTY) == null) {
             System.setProperty(TERMINAL_PROPERTY, String.valueOf(System.console() != null && stderrMayBeTerminal()));
         }

@@ -59,6 +59,9 @@ class TrainCommand implements Callable<Integer> {
                     + " between them (default DEPTH 2). Same result as sequential training; more memory.")
     int pipeline;
 
+    @Mixin
+    SparkRunOptions spark;
+
     @Option(names = "--json", description = "Print the result as one JSON line.")
     boolean json;
 
@@ -93,7 +96,8 @@ class TrainCommand implements Callable<Integer> {
                 .toBuilder().cuts(cuts).balanced(balanced).build();
         Experiment.Control control = Experiment.Control.builder().progress(!json).checkpointEvery(checkpointEvery)
                 .keepCheckpoints(keepCheckpoints).resume(resuming).onNonFinite(onNonFinite(onNan)).pipelineDepth(pipeline).args(args).build();
-        ExperimentResult r = Experiment.run(spec, out, control);
+        ExperimentResult r = spark.enabled() ? SparkTraining.run(spec, out, control, spark)
+                : Experiment.run(spec, out, control);
         if (json) {
             commandSpec.commandLine().getOut().println(Json.line(r));
         } else {

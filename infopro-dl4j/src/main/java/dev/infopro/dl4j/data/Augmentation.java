@@ -9,7 +9,9 @@ import lombok.Value;
  */
 @Value
 @Builder(toBuilder = true)
-public class Augmentation {
+public class Augmentation implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     /** How the border is filled before cropping. */
     public enum PadMode {
         /** Mirror without repeating the edge pixel (PyTorch/numpy "reflect"). */

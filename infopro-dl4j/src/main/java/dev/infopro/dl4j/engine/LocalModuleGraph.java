@@ -41,12 +41,9 @@ import java.util.List;
  * freed native memory is handed back to the OS ({@link #setReleaseNativeMemory(boolean)}); pipelined
  * ({@link #setPipelineDepth(int)}), the modules run concurrently with the same result.
  *
- * <p><b>Weight decay</b> is coupled L2 on every trainable parameter, biases and batch-norm gamma/beta included
- * ({@link dev.infopro.dl4j.optim.CoupledWeightDecay}); regularisation configured on the layers still applies.
- *
- * <p><b>Listeners</b>: DL4J {@link TrainingListener}s set with {@link #setListeners} are attached to every module
- * graph, so they are called once per module and iteration with that module as the model;
- * {@link LocalTrainingListener}s are called once per iteration and epoch with this model.
+ * <p><b>Weight decay</b>: coupled L2 on every trainable parameter. <b>Listeners</b>: DL4J {@link TrainingListener}s
+ * set with {@link #setListeners} are called once per module and iteration with that module's graph;
+ * {@link LocalTrainingListener}s once per iteration and epoch with this model.
  */
 public final class LocalModuleGraph {
 
@@ -227,6 +224,10 @@ public final class LocalModuleGraph {
     /** The MultiLayerNetwork configuration JSON the model was converted from, or null. */
     String getMultiLayerOrigin() {
         return multiLayerOrigin;
+    }
+
+    void setCounters(int iteration, int epoch) { // for ModelVector
+        state.setCounters(iteration, epoch, modules.steps());
     }
 
     void setMultiLayerOrigin(String json) {

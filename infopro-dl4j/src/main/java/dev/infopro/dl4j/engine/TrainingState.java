@@ -104,6 +104,13 @@ final class TrainingState {
         setCounters(steps);
     }
 
+    /** Moves the counters to {@code iteration} and {@code epoch} (see {@link ModelVector#setCounters}). */
+    void setCounters(int newIteration, int newEpoch, List<ModuleTrainer> steps) {
+        this.iteration = newIteration;
+        this.epoch = newEpoch;
+        setCounters(steps);
+    }
+
     void setCounters(List<ModuleTrainer> steps) {
         for (ModuleTrainer t : steps) {
             t.setCounters(iteration, epoch);

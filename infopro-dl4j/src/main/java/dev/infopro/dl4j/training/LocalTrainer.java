@@ -121,6 +121,36 @@ public final class LocalTrainer {
         return new TrainingResult(Collections.unmodifiableList(new ArrayList<>(history)), stoppedEarly);
     }
 
+    /**
+     * The epoch results kept in a checkpoint's metadata (under {@link #METADATA_HISTORY}), for a trainer that resumes
+     * from it; empty when it holds none.
+     *
+     * @throws IllegalArgumentException when they cannot be read
+     */
+    public static List<EpochResult> history(Checkpoint checkpoint) {
+        String json = checkpoint.getMetadata().get(METADATA_HISTORY);
+        if (json == null) {
+            return List.of();
+        }
+        try {
+            return Arrays.asList(LocalTrainingConfig.mapper().readValue(json, EpochResult[].class));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("Checkpoint " + checkpoint.getFile() + " has unreadable epoch"
+                    + " results: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The metadata entry under which a trainer keeps its epoch results, as JSON, for {@link #history(Checkpoint)}.
+     */
+    public static String historyJson(List<EpochResult> results) {
+        try {
+            return LocalTrainingConfig.mapper().writeValueAsString(results);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("Epoch results cannot be written as JSON: " + e.getMessage(), e);
+        }
+    }
+
     private String lastCheckpoint() {
         List<Path> files = checkpoints.list();
         return files.isEmpty() ? null : files.get(files.size() - 1).toString();
@@ -143,7 +173,7 @@ public final class LocalTrainer {
     private void saveCheckpoint() {
         Map<String, String> meta = new LinkedHashMap<>(metadata.get());
         try {
-            meta.put(METADATA_HISTORY, LocalTrainingConfig.mapper().writeValueAsString(history));
+            meta.put(METADATA_HISTORY, historyJson(history));
             IteratorState state = train instanceof ImageDataSetIterator ? ((ImageDataSetIterator) train).getState()
                     : null;
             checkpoints.save(model, state, meta);
@@ -255,15 +285,7 @@ public final class LocalTrainer {
                 ((ImageDataSetIterator) train).restoreState(checkpoint.getDataState());
             }
             history.clear();
-            String json = checkpoint.getMetadata().get(METADATA_HISTORY);
-            if (json != null) {
-                try {
-                    history.addAll(Arrays.asList(LocalTrainingConfig.mapper().readValue(json, EpochResult[].class)));
-                } catch (JsonProcessingException e) {
-                    throw new IllegalArgumentException("Checkpoint " + checkpoint.getFile() + " has unreadable epoch"
-                            + " results: " + e.getMessage(), e);
-                }
-            }
+            history.addAll(history(checkpoint));
             return this;
         }
 
