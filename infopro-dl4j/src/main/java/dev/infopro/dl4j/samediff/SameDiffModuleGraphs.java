@@ -27,7 +27,9 @@ import java.util.Map;
  * stops gradients, units {@code from..to-1} with batch statistics, then the InfoPro heads of
  * {@link SameDiffHeads} with DL4J's head names {@code m<k>h<i>_} or, for the last module, the network's own loss)
  * and the inference graph (the same units on running statistics; for the last module ending in the prediction),
- * whose parameter arrays are the training graph's own.
+ * whose parameters are copied from the training graph before it runs ({@link #syncInference}). They cannot simply
+ * share the arrays: {@code SDVariable.setArray} with another graph's array did not keep the instance for every
+ * variable (measured in M2.1: batch-norm betas of equal value), so in-place updates would not reach them.
  */
 public final class SameDiffModuleGraphs {
     /** Placeholder of the reconstruction target (the image in [0, 1]). */
@@ -72,14 +74,10 @@ public final class SameDiffModuleGraphs {
             }
         }
         this.batchNormNames = Collections.unmodifiableList(bns);
-        // The inference graph trains nothing: it reads the training graph's parameter arrays in place.
         for (SDVariable v : inference.variables()) {
-            if (v.getVariableType() == VariableType.VARIABLE) {
-                if (!training.hasVariable(v.name())) {
-                    throw new IllegalArgumentException("Parameter '" + v.name() + "' exists only in inference mode:"
-                            + " a unit must create the same parameters whatever its training flag");
-                }
-                v.setArray(training.getArrForVarName(v.name()));
+            if (v.getVariableType() == VariableType.VARIABLE && !training.hasVariable(v.name())) {
+                throw new IllegalArgumentException("Parameter '" + v.name() + "' exists only in inference mode:"
+                        + " a unit must create the same parameters whatever its training flag");
             }
         }
     }
@@ -130,7 +128,7 @@ public final class SameDiffModuleGraphs {
 
     // lambda1 * BCE(decoder) + lambda2 * head loss, with the heads named as DL4J names them (GraphSplitter): head
     // index i of module k is m<k>h<i>_, counting the reconstruction head first when the method has one.
-    private static SDVariable localLoss(SameDiff sd, SDVariable h, SameDiffNetwork network, int k, String cut,
+    static SDVariable localLoss(SameDiff sd, SDVariable h, SameDiffNetwork network, int k, String cut,
                                         LocalLearning method, double[] lambdas, List<String> parts,
                                         List<AuxiliaryHead.Target> targets) {
         long[] hs = network.unitShapes().get(cut);
@@ -157,8 +155,11 @@ public final class SameDiffModuleGraphs {
         HeadContext ctx = HeadContext.builder().numClasses(network.getNumClasses()).imageChannels(image[0])
                 .imageHeight(image[1]).imageWidth(image[2]).build();
         DataType dt = network.getDataType();
-        SDVariable x01 = decoder == null ? null : sd.placeHolder(X01, dt, withBatch(image));
-        SDVariable y = head == null ? null : sd.placeHolder(LABELS, dt, -1, network.getNumClasses());
+        // Get-or-create: a graph with several local losses (the StopGradient oracle) shares the placeholders.
+        SDVariable x01 = decoder == null ? null : sd.hasVariable(X01) ? sd.getVariable(X01)
+                : sd.placeHolder(X01, dt, withBatch(image));
+        SDVariable y = head == null ? null : sd.hasVariable(LABELS) ? sd.getVariable(LABELS)
+                : sd.placeHolder(LABELS, dt, -1, network.getNumClasses());
         String decPrefix = "m" + k + "h0_";
         String headPrefix = "m" + k + "h" + (rec != null ? 1 : 0) + "_";
         if (decoder != null) {
@@ -178,6 +179,15 @@ public final class SameDiffModuleGraphs {
         s[0] = -1;
         System.arraycopy(shape, 0, s, 1, shape.length);
         return s;
+    }
+
+    /** Copies the training graph's parameters into the inference graph, which must run on the trained weights. */
+    void syncInference() {
+        for (String p : parameterNames) {
+            if (inference.hasVariable(p)) {
+                inference.getArrForVarName(p).assign(training.getArrForVarName(p));
+            }
+        }
     }
 
     /** The placeholders of a step: the module input and the labels of each output, as the executor hands them. */
@@ -205,7 +215,7 @@ public final class SameDiffModuleGraphs {
         return training;
     }
 
-    /** The inference graph (units on running statistics; shares the training graph's parameter arrays). */
+    /** The inference graph (units on running statistics; parameters copied from the training graph). */
     public SameDiff getInference() {
         return inference;
     }

@@ -25,7 +25,7 @@ import java.util.Map;
  * The {@link ModuleTrainer} of a module that is a pair of SameDiff graphs ({@link SameDiffModuleGraphs}): the
  * training graph (a placeholder for the module input, which is a true gradient cut, the module's units with batch
  * statistics, and the local loss) and the inference graph (the same units on running statistics, no heads), which
- * shares the training graph's parameter arrays.
+ * gets the training graph's parameters before it runs.
  *
  * <p>A step is SameDiff's {@code calculateGradientsAndOutputs} (the loss, the cut activation h_k and the batch
  * moments in the same pass as the gradients), then, once the executor accepts the batch, the shared coupled weight
@@ -45,6 +45,8 @@ public final class SameDiffModuleTrainer implements ModuleTrainer {
     private Map<String, INDArray> gradients;
     private Map<String, INDArray> batchMoments;
     private Map<String, Double> lossParts = Map.of();
+    /** Whether parameters changed since the inference graph last copied them. */
+    private boolean inferenceStale = true;
 
     /**
      * @param graphs      the module's graphs
@@ -168,6 +170,7 @@ public final class SameDiffModuleTrainer implements ModuleTrainer {
             mean.muli(1 - BN_MOMENTUM).addi(batchMoments.get(bn + SameDiffLayers.BATCH_MEAN).mul(BN_MOMENTUM));
             var.muli(1 - BN_MOMENTUM).addi(batchMoments.get(bn + SameDiffLayers.BATCH_VAR).mul(BN_MOMENTUM));
         }
+        inferenceStale = true;
         discardGradient();
     }
 
@@ -179,6 +182,10 @@ public final class SameDiffModuleTrainer implements ModuleTrainer {
 
     @Override
     public INDArray[] output(INDArray[] inputs) {
+        if (inferenceStale) {
+            graphs.syncInference();
+            inferenceStale = false;
+        }
         String out = graphs.getInferenceOutputName();
         INDArray y = graphs.getInference().output(Map.of(SameDiffNetwork.INPUT, inputs[0]), out).get(out);
         return new INDArray[]{y.dup()};
@@ -207,6 +214,7 @@ public final class SameDiffModuleTrainer implements ModuleTrainer {
         Map<String, INDArray> s = ((StateSnapshot) snapshot).arrays;
         graphs.stateArrays().forEach((k, v) -> v.assign(s.get(k)));
         updaterStates.forEach((k, v) -> v.assign(s.get("updater/" + k)));
+        inferenceStale = true;
     }
 
     /** Copies of a module's parameters, running statistics and updater state. */
