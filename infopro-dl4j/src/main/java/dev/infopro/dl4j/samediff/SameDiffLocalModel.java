@@ -21,6 +21,8 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -103,6 +105,36 @@ public final class SameDiffLocalModel {
     /** Number of accepted training steps so far. */
     public int getIteration() {
         return iteration;
+    }
+
+    /** Number of epochs completed by {@link #fit(DataSetIterator, int)}. */
+    public int getEpoch() {
+        return epoch;
+    }
+
+    void setCounters(int iteration, int epoch) {
+        this.iteration = iteration;
+        this.epoch = epoch;
+    }
+
+    /**
+     * Saves the training state (parameters, running statistics, updater state, counters) atomically to
+     * {@code file}; {@link #restore} continues from it exactly. The network's code is not saved.
+     */
+    public void save(Path file) throws IOException {
+        SameDiffModelState.save(this, file);
+    }
+
+    /**
+     * Restores a state written by {@link #save} into this model, which must have the same network and cuts.
+     *
+     * @throws IllegalArgumentException when the file does not fit this model (nothing is changed then)
+     */
+    public void restore(Path file) throws IOException {
+        SameDiffModelState.restore(this, file);
+        for (SameDiffModuleTrainer t : trainers) {
+            t.parametersChanged();
+        }
     }
 
     /**

@@ -174,6 +174,11 @@ public final class SameDiffModuleTrainer implements ModuleTrainer {
         discardGradient();
     }
 
+    /** Tells the trainer that its parameters were changed from outside (restored), so inference copies them. */
+    void parametersChanged() {
+        inferenceStale = true;
+    }
+
     @Override
     public void discardGradient() {
         gradients = null;

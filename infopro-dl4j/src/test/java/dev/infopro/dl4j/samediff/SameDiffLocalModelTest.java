@@ -214,6 +214,31 @@ class SameDiffLocalModelTest {
     }
 
     @Test
+    void savedStateResumesExactly(@TempDir File dir) throws Exception {
+        SameDiffLocalModel a = model("s1b0");
+        a.fit(batch(8, 21));
+        a.fit(batch(8, 22));
+        java.nio.file.Path file = dir.toPath().resolve("state.zip");
+        a.save(file);
+        double[] next = a.fit(batch(8, 23));
+
+        SameDiffLocalModel b = model("s1b0");
+        b.restore(file);
+        assertEquals(2, b.getIteration());
+        double[] resumed = b.fit(batch(8, 23));
+        assertEquals(next[0], resumed[0], 0.0);
+        assertEquals(next[1], resumed[1], 0.0);
+        Map<String, INDArray> sa = a.stateArrays();
+        b.stateArrays().forEach((k, v) -> assertEquals(sa.get(k), v, k));
+        INDArray x = batch(3, 24).getFeatures();
+        assertEquals(a.output(x), b.output(x));
+
+        SameDiffLocalModel other = model("stem");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> other.restore(file));
+        assertTrue(e.getMessage().startsWith("Saved model has cuts [s1b0] over units"), e.getMessage());
+    }
+
+    @Test
     void modulesWrittenAsFunctionsTrain() {
         SameDiffNetwork net = SameDiffNetwork.builder(1, 12, 12, 4)
                 .dataType(DataType.DOUBLE)
