@@ -109,7 +109,13 @@ public final class SameDiffModuleTrainer implements ModuleTrainer {
             outputs.add(bn + SameDiffLayers.BATCH_MEAN);
             outputs.add(bn + SameDiffLayers.BATCH_VAR);
         }
-        OutAndGrad r = graphs.getTraining().calculateGradientsAndOutputs(ph, outputs, graphs.parameterNames());
+        SameDiff train = graphs.getTraining();
+        if (train.getFunction(SessionMemory.GRAD_FUNCTION) == null) {
+            train.createGradFunction();
+        }
+        SessionMemory.bound(train);
+        SessionMemory.bound(train.getFunction(SessionMemory.GRAD_FUNCTION));
+        OutAndGrad r = train.calculateGradientsAndOutputs(ph, outputs, graphs.parameterNames());
         Map<String, INDArray> out = r.getOutputs();
         double score = out.get(graphs.getLossName()).getDouble(0);
         Map<String, Double> parts = new LinkedHashMap<>();
@@ -191,6 +197,7 @@ public final class SameDiffModuleTrainer implements ModuleTrainer {
             graphs.syncInference();
             inferenceStale = false;
         }
+        SessionMemory.bound(graphs.getInference());
         String out = graphs.getInferenceOutputName();
         INDArray y = graphs.getInference().output(Map.of(SameDiffNetwork.INPUT, inputs[0]), out).get(out);
         return new INDArray[]{y.dup()};
