@@ -100,7 +100,8 @@ public final class SameDiffHeads {
         long[][] plan = head.convPlan(hChannels);
         for (int i = 0; i < plan.length; i++) {
             String n = String.valueOf(i + 1);
-            SDVariable c = SameDiffLayers.conv(sd, cur, prefix + "conv" + n, ch, plan[i][0], 3, (int) plan[i][1], false);
+            SDVariable c = SameDiffLayers.conv(sd, cur, prefix + "conv" + n, ch, plan[i][0], 3, (int) plan[i][1],
+                    false);
             cur = sd.nn.relu(SameDiffLayers.batchNorm(sd, c, prefix + "bn" + n, plan[i][0], true), 0.0);
             ch = plan[i][0];
         }

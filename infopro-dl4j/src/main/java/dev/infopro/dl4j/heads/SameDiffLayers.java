@@ -60,7 +60,7 @@ public final class SameDiffLayers {
         return sd.cnn.conv2d(x, yxio, cfg);
     }
 
-    /** A fully connected layer {@code x W + b} (mmul + add: backprop through {@code sd.nn.linear} is broken in M2.1). */
+    /** A fully connected layer {@code x W + b} (mmul + add: backprop through {@code sd.nn.linear} is broken in M2.1).*/
     public static SDVariable dense(SameDiff sd, SDVariable x, String name, long in, long out) {
         DataType dt = x.dataType();
         double bound = 1.0 / Math.sqrt(in);

@@ -251,7 +251,8 @@ class SameDiffLocalModelTest {
         SameDiffLocalModel local = SameDiffLocalModel.builder(net).cutAfter("block1")
                 .method(LocalLearning.greedy()).updater(new TorchSgd(0.1)).seed(1).build();
         assertEquals(List.of("m0h0_out_W", "m0h0_out_b"), local.getTrainers().get(0).getGraphs().parameterNames()
-                .stream().filter(n -> n.startsWith("m0h")).sorted().toList(), "greedy: a 0c1f classifier as DL4J names it");
+                .stream().filter(n -> n.startsWith("m0h")).sorted().toList(),
+                "greedy: a 0c1f classifier as DL4J names it");
         DataSet b = batch(8, 2);
         double[] first = local.fit(b);
         double[] last = first;
