@@ -49,8 +49,8 @@ public final class InfoProLosses {
 
     /**
      * Softmax cross-entropy of logits against one-hot labels, mean over the batch (DL4J's MCXENT output layer,
-     * PyTorch's {@code CrossEntropyLoss}). The log-softmax is written out: {@code SDNN.logSoftmax(x, dim)} fails to configure
-     * its op in M2.1.
+     * PyTorch's {@code CrossEntropyLoss}). The log-softmax is written out: {@code SDNN.logSoftmax(x, dim)} fails to
+     * configure its op in M2.1.
      *
      * @param sd     the graph
      * @param logits {@code [N, K]}
