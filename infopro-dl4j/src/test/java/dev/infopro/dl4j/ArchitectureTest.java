@@ -65,7 +65,10 @@ class ArchitectureTest {
             // around the engine
             uses("checkpoint", "engine", "config", "data", "io"),
             uses("interop", "engine", "models", "planning", "config"),
-            uses("training", "engine", "checkpoint", "config", "data", "memory", "io", "optim", "planning"));
+            uses("training", "engine", "checkpoint", "config", "data", "memory", "io", "optim", "planning"),
+            // SameDiff networks trained as local modules through the engine's contract
+            uses("samediff", "engine", "planning", "config", "heads", "losses", "data", "models", "optim", "io",
+                    "backend"));
 
     /** The library's main classes, once for all tests (importing is the slow part). */
     private static JavaClasses mainClasses;

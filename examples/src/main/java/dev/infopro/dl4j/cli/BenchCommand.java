@@ -4,6 +4,8 @@ import dev.infopro.dl4j.backend.OneDnnHelpers;
 import dev.infopro.dl4j.bench.MemoryBenchmark;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.memory.ProcessMemory;
+import dev.infopro.dl4j.samediff.SameDiffLocalModel;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /** {@code infopro bench ...}: benchmarks (figures for docs/, never timed tests). */
 @Command(name = "bench", description = "Benchmarks.", subcommands = {BenchCommand.Step.class, PipelineBenchCommand.class})
@@ -46,6 +49,9 @@ public class BenchCommand {
         int k;
         @Option(names = "--no-onednn", description = "Use DL4J's stock Java path (oneDNN layer helpers off).")
         boolean noOneDnn;
+        @Option(names = "--engine", defaultValue = "dl4j", description = "dl4j (ComputationGraph modules) or samediff"
+                + " (the same ResNet as SameDiff module graphs) (default ${DEFAULT-VALUE}).")
+        String engine;
         @Option(names = "--json", description = "Print one JSON line.")
         boolean json;
 
@@ -69,15 +75,27 @@ public class BenchCommand {
                     .numClasses(10).build();
             DataSet ds = net.syntheticBatch(batch, 1);
             List<String> cuts = MemoryCommand.cutsFor(depth, k, false);
-            LocalModuleGraph local = BenchNetworks.build(net.configuration(),
-                    InputType.convolutional(chw[1], chw[2], chw[0]), k, m, cuts, batch, true, null);
+            // One training step on the batch, returning the module losses.
+            Supplier<double[]> step;
+            if ("samediff".equals(engine)) {
+                SameDiffLocalModel sd = BenchNetworks.buildSameDiff(net, k, m, cuts);
+                step = () -> sd.fit(ds);
+            } else if ("dl4j".equals(engine)) {
+                LocalModuleGraph local = BenchNetworks.build(net.configuration(),
+                        InputType.convolutional(chw[1], chw[2], chw[0]), k, m, cuts, batch, true, null);
+                step = () -> local.fit(ds);
+            } else {
+                throw new UsageException("--engine must be dl4j or samediff, got " + engine);
+            }
+            ProcessMemory.resetPeak();
             for (int i = 0; i < warmup; i++) {
-                local.fit(ds);
+                step.get();
             }
             double[] ms = new double[steps];
+            double[] scores = null;
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
-                local.fit(ds);
+                scores = step.get();
                 ms[i] = (System.nanoTime() - t0) / 1e6;
             }
             double median = MemoryBenchmark.median(ms);
@@ -86,6 +104,7 @@ public class BenchCommand {
             out.put("arch", "resnet" + depth);
             out.put("batch", batch);
             out.put("input", input);
+            out.put("engine", engine);
             out.put("method", m.cliName);
             out.put("k", k);
             out.put("cuts", cuts);
@@ -97,7 +116,8 @@ public class BenchCommand {
             out.put("native_build", System.getProperty("org.bytedeco.javacpp.platform.extension", ""));
             out.put("onednn_helpers", OneDnnHelpers.active());
             out.put("threads", Runtime.getRuntime().availableProcessors());
-            out.put("final_scores", local.lastModuleScores());
+            out.put("peak_rss_mib", ProcessMemory.peakRssBytes() >> 20);
+            out.put("final_scores", scores);
             if (json) {
                 System.out.println(Json.line(out));
             } else {

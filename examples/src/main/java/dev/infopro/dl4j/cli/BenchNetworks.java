@@ -1,5 +1,10 @@
 package dev.infopro.dl4j.cli;
 
+import dev.infopro.dl4j.config.LocalLearning;
+import dev.infopro.dl4j.models.CifarResNet;
+import dev.infopro.dl4j.samediff.SameDiffLocalModel;
+import dev.infopro.dl4j.samediff.SameDiffResNet;
+
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.SplitStrategy;
 import dev.infopro.dl4j.data.Normalization;
@@ -56,6 +61,31 @@ final class BenchNetworks {
         }
         try {
             return gb.build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /**
+     * The same network, method, lambdas and optimizer as {@link #build} as SameDiff module graphs
+     * ({@code --engine samediff}); cuts are required (the memory-balanced split is planned for ComputationGraphs).
+     */
+    static SameDiffLocalModel buildSameDiff(CifarResNet net, int k, Method method, List<String> cuts) {
+        SameDiffLocalModel.Builder b = SameDiffLocalModel.builder(SameDiffResNet.of(net))
+                .updater(new TorchSgd(LR)).weightDecay(WEIGHT_DECAY).seed(net.getSeed());
+        if (k > 1) {
+            if (method == Method.E2E) {
+                throw new UsageException("--method e2e trains one module: use --k 1, or a local method with --k " + k);
+            }
+            b.method(method.learning()).cutAfter(cuts.toArray(new String[0]));
+            if (method == Method.INFOPRO_CONTRAST || method == Method.INFOPRO_SOFTMAX) {
+                b.lambdas(LambdaSchedule.linear(5, 1, 5, 1));
+            }
+        } else {
+            b.method(LocalLearning.endToEnd());
+        }
+        try {
+            return b.build();
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

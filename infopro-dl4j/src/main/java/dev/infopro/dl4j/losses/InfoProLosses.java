@@ -5,6 +5,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
 
 /**
  * InfoPro's losses as SameDiff functions (the same definitions as the DL4J layers and losses of this library),
@@ -47,6 +48,22 @@ public final class InfoProLosses {
     }
 
     /**
+     * Softmax cross-entropy of logits against one-hot labels, mean over the batch (DL4J's MCXENT output layer,
+     * PyTorch's {@code CrossEntropyLoss}). The log-softmax is written out: {@code SDNN.logSoftmax(x, dim)} fails to
+     * configure its op in M2.1.
+     *
+     * @param sd     the graph
+     * @param logits {@code [N, K]}
+     * @param labels one-hot {@code [N, K]}
+     * @return the scalar loss
+     */
+    public static SDVariable softmaxCrossEntropy(SameDiff sd, SDVariable logits, SDVariable labels) {
+        SDVariable shifted = logits.sub(logits.max(true, 1));
+        SDVariable logP = shifted.sub(sd.math.log(sd.math.exp(shifted).sum(true, 1)));
+        return logP.mul(labels).sum(1).mean().neg();
+    }
+
+    /**
      * PyTorch's {@code BCELoss} (mean over all elements, each log clamped at -100) of probabilities against targets.
      * Autodiff gives the derivative of this clamped expression (0 where a log is clamped), which equals PyTorch's
      * gradient except where the sigmoid saturates.
@@ -61,6 +78,42 @@ public final class InfoProLosses {
         SDVariable logP = sd.math.clipByValue(sd.math.log(prediction), clamp, Double.MAX_VALUE);
         SDVariable log1mP = sd.math.clipByValue(sd.math.log(prediction.rsub(1.0)), clamp, Double.MAX_VALUE);
         return target.mul(logP).add(target.rsub(1.0).mul(log1mP)).mean().neg();
+    }
+
+    /**
+     * {@link #reconstructionBce} of {@code sigmoid(logits)} with PyTorch's gradient, the decoder's loss in
+     * {@code SameDiffHeads} (the twin of {@link LossBinaryCrossEntropy}). The value is written on the logits,
+     * {@code log p = -softplus(-z)} and {@code log(1 - p) = -softplus(z)}, each clamped at -100 as in
+     * {@code BCELoss}. The gradient is PyTorch's autograd of {@code BCELoss(sigmoid(z))}: {@code dL/dp = (p - y) /
+     * max(p (1 - p), 1e-12)} times {@code p (1 - p)}, i.e. {@code (p - y) * min(1, p (1 - p) / 1e-12) / n}. It
+     * differs from the exact {@code (p - y) / n} on saturated pixels (|z| &gt; ~27.6 in double), which do occur in the
+     * reference's decoders (the parity fixture: decoder gradients 1e-5 relative apart). The difference enters as
+     * {@code k * z - stopGradient(k * z)}, zero in value, with {@code k} a constant; autodiff through an explicit
+     * sigmoid could not give it (and loses precision dividing by a rounded {@code 1 - p}).
+     *
+     * @param sd     the graph
+     * @param logits pre-sigmoid values, any shape
+     * @param target targets in [0, 1], same shape
+     * @return the scalar loss
+     */
+    public static SDVariable reconstructionBceFromLogits(SameDiff sd, SDVariable logits, SDVariable target) {
+        double clamp = LossBinaryCrossEntropy.LOG_CLAMP;
+        SDVariable logP = sd.math.clipByValue(sd.nn.softplus(logits.neg()).neg(), clamp, Double.MAX_VALUE);
+        SDVariable log1mP = sd.math.clipByValue(sd.nn.softplus(logits).neg(), clamp, Double.MAX_VALUE);
+        SDVariable bce = target.mul(logP).add(target.rsub(1.0).mul(log1mP)).mean().neg();
+        SDVariable p = sd.nn.sigmoid(logits);
+        SDVariable damp = sd.math.clipByValue(p.mul(p.rsub(1.0)).div(LossBinaryCrossEntropy.GRAD_EPS),
+                -Double.MAX_VALUE, 1.0).sub(1.0);                       // 0 unless saturated
+        SDVariable k = stopGradient(sd, p.sub(target).mul(damp));
+        SDVariable kz = k.mul(logits);
+        return bce.add(kz.sub(stopGradient(sd, kz)).mean());
+    }
+
+    /**
+     * {@code x} in value with a zero gradient: SameDiff has the op ({@link StopGradient}) but no method for it.
+     */
+    public static SDVariable stopGradient(SameDiff sd, SDVariable x) {
+        return new StopGradient(sd, x).outputVariable();
     }
 
     /**

@@ -66,10 +66,10 @@ class ParityTest {
     private static final String FIXTURE = "resnet8-k2-infopro-contrast";
 
     /** Tolerances of one precision; see the class comment. */
-    private record Tol(double loss, double gradRel, double gradAbs, double gradAbsOfMax, double norm) {
+    record Tol(double loss, double gradRel, double gradAbs, double gradAbsOfMax, double norm) {
     }
 
-    private static final Tol DOUBLE_TOL = new Tol(1e-8, 1e-6, 1e-9, 0.0, 1e-8);
+    static final Tol DOUBLE_TOL = new Tol(1e-8, 1e-6, 1e-9, 0.0, 1e-8);
     private static final Tol FLOAT_TOL = new Tol(1e-5, 1e-3, 1e-4, 3e-2, 2e-2);
 
     @Test
@@ -119,9 +119,13 @@ class ParityTest {
         }
     }
 
-    private void runStepIn(Path dir, DataType dt, Tol tol) throws IOException {
+    /** The DL4J model of the fixture (ResNet-8, K = 2 after s1b0, InfoPro Contrast) with the fixture's weights. */
+    record Dl4jFixtureModel(LocalModuleGraph net, Map<String, String> mapping, JsonNode expected, double lr) {
+    }
+
+    /** Builds the fixture's model through the public API and loads the fixture's initial weights into it. */
+    static Dl4jFixtureModel loadFixtureModel(Path dir, DataType dt) throws IOException {
         JsonNode expected = new ObjectMapper().readTree(dir.resolve("expected.json").toFile());
-        Path npy = dir.resolve("npy");
         double[] mean = {expected.get("norm_mean").get(0).asDouble()};
         double[] std = {expected.get("norm_std").get(0).asDouble()};
         double lr = expected.get("lr").asDouble();
@@ -139,9 +143,14 @@ class ParityTest {
                 .build();
         Map<String, String> mapping = new LinkedHashMap<>(TorchWeightImport.cifarResNetMapping(8));
         mapping.putAll(TorchWeightImport.infoProHeadMapping(0));
-        List<String> notLoaded = TorchWeightImport.load(TorchWeightImport.readNpyDirectory(npy, "init."), net, mapping);
+        List<String> notLoaded = TorchWeightImport.load(TorchWeightImport.readNpyDirectory(dir.resolve("npy"),
+                "init."), net, mapping);
         assertTrue(notLoaded.isEmpty(), "parameters without a fixture tensor: " + notLoaded);
+        return new Dl4jFixtureModel(net, mapping, expected, lr);
+    }
 
+    /** The fixture batch: features, de-normalised image and one-hot labels. */
+    static INDArray[] fixtureBatch(Path npy, DataType dt) {
         INDArray x = read(npy, "x", dt);
         INDArray x01 = read(npy, "x01", dt);
         INDArray cls = read(npy, "y", DataType.DOUBLE);
@@ -150,6 +159,21 @@ class ParityTest {
         for (int i = 0; i < n; i++) {
             y.putScalar(i, cls.getInt(i), 1.0);
         }
+        return new INDArray[]{x, x01, y};
+    }
+
+    private void runStepIn(Path dir, DataType dt, Tol tol) throws IOException {
+        Dl4jFixtureModel model = loadFixtureModel(dir, dt);
+        LocalModuleGraph net = model.net();
+        Map<String, String> mapping = model.mapping();
+        JsonNode expected = model.expected();
+        Path npy = dir.resolve("npy");
+
+        INDArray[] batch = fixtureBatch(npy, dt);
+        INDArray x = batch[0];
+        INDArray x01 = batch[1];
+        INDArray y = batch[2];
+        int n = (int) x.size(0);
 
         // Sanity of the import: the loaded parameters have the fixture's norms.
         for (JsonNode p : expected.get("parameters")) {
@@ -182,17 +206,40 @@ class ParityTest {
                 scores[1], tol.loss()));
 
         // Gradients: DL4J's raw gradient is the sum over the batch; the fixture's is of the mean loss.
+        double[] gradErr = compareGradients(expected, npy, tol, name -> {
+            TorchWeightImport.ParamRef ref = TorchWeightImport.resolve(name, net, mapping);
+            Map<String, INDArray> g = capture.grads.get(net.getModules().get(ref.getModule()));
+            assertNotNull(g, "no gradient captured for module " + ref.getModule());
+            INDArray got = g.get(ref.key()).castTo(DataType.DOUBLE).div(n);
+            return new INDArray[]{got, ref.toDl4jLayout(read(npy, "grad." + name, DataType.DOUBLE), got.shape())};
+        });
+        double maxGradRel = gradErr[0];
+        double maxGradAbs = gradErr[1];
+        double maxGradOfMax = gradErr[2];
+        double maxNormErr = compareNormsAfterStep(expected, tol,
+                name -> param(net, TorchWeightImport.resolve(name, net, mapping)).norm2Number().doubleValue());
+        System.out.printf("ParityTest %s: max rel err losses %.3e, gradients %.3e (max abs %.3e, max abs / tensor"
+                + " max %.3e), norms after step %.3e; saturated decoder pixels %d%n", dt, maxLossErr, maxGradRel,
+                maxGradAbs, maxGradOfMax, maxNormErr, saturated(heads));
+    }
+
+    /**
+     * Compares every fixture gradient with ours; {@code gotAndExpected} gives, for a PyTorch name, our mean
+     * gradient and the fixture's in the same layout, both double. Fails listing every tensor out of tolerance.
+     *
+     * @return max relative error (where meaningful), max absolute error, max absolute error / tensor max
+     */
+    static double[] compareGradients(JsonNode expected, Path npy, Tol tol,
+                                     java.util.function.Function<String, INDArray[]> gotAndExpected) {
         double maxGradRel = 0;
         double maxGradAbs = 0;
         double maxGradOfMax = 0;
         List<String> failures = new ArrayList<>();
         for (JsonNode p : expected.get("parameters")) {
             String name = p.get("name").asText();
-            TorchWeightImport.ParamRef ref = TorchWeightImport.resolve(name, net, mapping);
-            Map<String, INDArray> g = capture.grads.get(net.getModules().get(ref.getModule()));
-            assertNotNull(g, "no gradient captured for module " + ref.getModule());
-            INDArray got = g.get(ref.key()).castTo(DataType.DOUBLE).div(n);
-            INDArray exp = ref.toDl4jLayout(read(npy, "grad." + name, DataType.DOUBLE), got.shape());
+            INDArray[] ge = gotAndExpected.apply(name);
+            INDArray got = ge[0];
+            INDArray exp = ge[1];
             INDArray absErr = Transforms.abs(got.sub(exp));
             INDArray absExp = Transforms.abs(exp);
             double floor = tol.gradAbs() + tol.gradAbsOfMax() * absExp.maxNumber().doubleValue();
@@ -210,17 +257,18 @@ class ParityTest {
             maxGradRel = Math.max(maxGradRel, absErr.mul(meaningful).div(absExp.add(1e-300)).maxNumber().doubleValue());
         }
         assertTrue(failures.isEmpty(), "gradients differ from PyTorch: " + failures);
+        return new double[]{maxGradRel, maxGradAbs, maxGradOfMax};
+    }
 
+    /** Compares every parameter's L2 norm after the step ({@code norm} of a PyTorch name) with the fixture's. */
+    static double compareNormsAfterStep(JsonNode expected, Tol tol, java.util.function.ToDoubleFunction<String> norm) {
         double maxNormErr = 0;
         for (JsonNode p : expected.get("parameters")) {
             String name = p.get("name").asText();
-            double got = param(net, TorchWeightImport.resolve(name, net, mapping)).norm2Number().doubleValue();
             maxNormErr = Math.max(maxNormErr, checkRel("L2 after step of " + name,
-                    p.get("param_l2_after_step").asDouble(), got, tol.norm()));
+                    p.get("param_l2_after_step").asDouble(), norm.applyAsDouble(name), tol.norm()));
         }
-        System.out.printf("ParityTest %s: max rel err losses %.3e, gradients %.3e (max abs %.3e, max abs / tensor"
-                + " max %.3e), norms after step %.3e; saturated decoder pixels %d%n", dt, maxLossErr, maxGradRel,
-                maxGradAbs, maxGradOfMax, maxNormErr, saturated(heads));
+        return maxNormErr;
     }
 
     // Scores of module 1's two output layers (lambda-weighted, as in the module's total) on a training-mode pass.
@@ -278,7 +326,7 @@ class ParityTest {
                 .castTo(DataType.DOUBLE);
     }
 
-    private static double checkRel(String what, double expected, double actual, double tol) {
+    static double checkRel(String what, double expected, double actual, double tol) {
         double rel = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300);
         if (expected == 0.0) {
             rel = Math.abs(actual);
@@ -288,7 +336,7 @@ class ParityTest {
         return rel;
     }
 
-    private static INDArray read(Path npy, String name, DataType dt) {
+    static INDArray read(Path npy, String name, DataType dt) {
         return Nd4j.createFromNpyFile(npy.resolve(name + ".npy").toFile()).castTo(dt);
     }
 }
