@@ -80,7 +80,7 @@ public final class LambdaSchedule implements Serializable {
      * to 1 (same ratio). Why (docs/method.md §1.4): the lambdas multiply the module's gradient, and without batch
      * norm nothing absorbs that factor, so the reference's lambda1 = 5 or 6 acts as a five- to six-fold learning
      * rate on top of local losses whose gradients are already larger than a classifier's. On a LeNet without batch
-     * norm that sent InfoPro to chance accuracy, below Greedy SL (docs/benchmarks/no-batch-norm.md). Weights that
+     * norm that sent InfoPro to chance accuracy, below Greedy SL, at several cuts (docs/benchmarks/no-batch-norm.md). Weights that
      * feed a batch norm are scale-invariant, their norm grows until the step is back in range, so the reference's
      * values, tuned on ResNets, are kept there.
      *
