@@ -2,6 +2,7 @@ package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.backend.NativeHeap;
 import org.nd4j.evaluation.IEvaluation;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -63,6 +64,7 @@ final class LocalInference {
         if (data.resetSupported()) {
             data.reset();
         }
+        long workspacesBefore = workspaceBytes();
         try {
             while (data.hasNext()) {
                 DataSet ds = data.next();
@@ -74,15 +76,36 @@ final class LocalInference {
             }
         } finally {
             if (releaseNativeMemory.getAsBoolean()) {
-                destroyWorkspaces();
+                releaseAfterEvaluation(workspacesBefore);
             }
         }
         return evaluations;
     }
 
-    // DL4J keeps every workspace of this thread allocated at its largest size, so after an evaluation the inference
-    // workspaces of all K module views would stay resident beside the training ones. Destroys them all (training's
-    // too), so the next training step sizes its workspaces again, with the same first-step care as at the start.
+    // Inference runs in the same per-thread workspaces as training (WS_ALL_LAYERS_ACT, WS_LAYER_WORKING_MEM, ...),
+    // so an evaluation normally leaves them as training sized them. Destroying them anyway made every epoch start
+    // with a step that sizes them again, allocating each activation on its own; that step set the epoch's peak, and
+    // the arena fragmentation it left grew the peak epoch after epoch (docs/benchmarks/memory.md, section 8). So
+    // they are destroyed only when the evaluation enlarged them (e.g. a test batch larger than the training batch).
+    private void releaseAfterEvaluation(long workspacesBefore) {
+        if (workspaceBytes() > workspacesBefore) {
+            destroyWorkspaces();
+        } else {
+            NativeHeap.trim();
+        }
+    }
+
+    /** Bytes reserved by the workspaces of the calling thread. */
+    static long workspaceBytes() {
+        long sum = 0;
+        for (MemoryWorkspace w : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) {
+            sum += w.getCurrentSize();
+        }
+        return sum;
+    }
+
+    // Destroys every workspace of this thread (training's too), so the next training step sizes them again, with
+    // the same first-step care as at the start.
     private void destroyWorkspaces() {
         Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
         for (ModuleTrainer t : trainers) {

@@ -338,8 +338,8 @@ public final class LocalModuleGraph {
     /**
      * Whether freed native memory is handed back to the operating system after each module's step (default true):
      * glibc otherwise keeps each module's freed activations resident, so the process's RSS grows towards that of
-     * end-to-end training. See {@link GraphModuleTrainer} for how, and {@link #evaluate}, after which the thread's
-     * workspaces are destroyed too. Part of the configuration, so it is saved with the model.
+     * end-to-end training. See {@link GraphModuleTrainer} for how, and {@link #evaluate}, after which freed memory is
+     * handed back too (and the thread's workspaces destroyed if the evaluation enlarged them). Part of the configuration, so it is saved with the model.
      */
     public void setReleaseNativeMemory(boolean release) {
         modules.setConfig(getConfig().toBuilder().releaseNativeMemory(release).build());

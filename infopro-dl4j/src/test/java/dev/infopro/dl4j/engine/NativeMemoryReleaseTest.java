@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Releasing native memory (between modules, and DL4J's workspaces after an evaluation) is on by default and changes
- * nothing but memory.
+ * Releasing native memory (between modules, and after an evaluation) is on by default and changes nothing but
+ * memory.
  */
 class NativeMemoryReleaseTest {
 
@@ -57,7 +57,7 @@ class NativeMemoryReleaseTest {
         LocalModuleGraph off = local(false);
         for (int step = 0; step < 4; step++) {
             assertArrayEquals(off.fit(TestNets.batch(10 + step)), on.fit(TestNets.batch(10 + step)), 0.0);
-            if (step == 1) { // evaluation between steps releases all workspaces; training must go on unchanged
+            if (step == 1) { // evaluation between steps releases memory; training must go on unchanged
                 DataSetIterator test = new ListDataSetIterator<>(List.of(TestNets.batch(20), TestNets.batch(21)));
                 assertEquals(off.evaluate(test).accuracy(), on.evaluate(test).accuracy(), 0.0);
             }
@@ -65,5 +65,19 @@ class NativeMemoryReleaseTest {
         for (int k = 0; k < on.numModules(); k++) {
             assertEquals(off.getModules().get(k).params(), on.getModules().get(k).params());
         }
+    }
+
+    @Test
+    void evaluationKeepsTheWorkspacesTrainingSized() {
+        // Inference runs in training's workspaces; destroying them after every evaluation made each epoch start with
+        // a step that sizes them again, whose separate allocations fragmented glibc's heap and raised the peak
+        // epoch after epoch (docs/benchmarks/memory.md, section 8).
+        LocalModuleGraph g = local(true);
+        g.fit(TestNets.batch(10));
+        g.fit(TestNets.batch(11));
+        long sized = LocalInference.workspaceBytes();
+        assertTrue(sized > 0, "training should have left sized workspaces on this thread");
+        g.evaluate(new ListDataSetIterator<>(List.of(TestNets.batch(20), TestNets.batch(21))));
+        assertEquals(sized, LocalInference.workspaceBytes());
     }
 }
