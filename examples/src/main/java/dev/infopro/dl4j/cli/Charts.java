@@ -112,7 +112,7 @@ final class Charts {
 
     /** Every configuration's test accuracy after each epoch, one line each, titled with the setting. */
     static void accuracy(List<ExperimentResult> rows, String setting, Path png) throws IOException {
-        XYChart a = new XYChartBuilder().width(800).height(500).title("Test accuracy over training: " + setting)
+        XYChart a = new XYChartBuilder().width(900).height(500).title("Test accuracy: " + setting)
                 .xAxisTitle("epoch").yAxisTitle("test accuracy (%)").build();
         a.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE).setMarkerSize(8).setToolTipsEnabled(false);
         a.getStyler().setXAxisDecimalPattern("0");
