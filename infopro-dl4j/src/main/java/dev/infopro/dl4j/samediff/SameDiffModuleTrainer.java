@@ -130,9 +130,12 @@ public final class SameDiffModuleTrainer implements ModuleTrainer {
             batchMoments.put(bn + SameDiffLayers.BATCH_MEAN, out.get(bn + SameDiffLayers.BATCH_MEAN));
             batchMoments.put(bn + SameDiffLayers.BATCH_VAR, out.get(bn + SameDiffLayers.BATCH_VAR));
         }
-        // SameDiff's session leaves the step's intermediate arrays to the garbage collector (its memory manager
-        // caches none of them; measured: RSS +1.8 GB per ResNet-20 step, batch 64). Collect now, so that only one
-        // module's activations are ever alive, as the executor promises.
+        // The step's arrays stay reachable after the call: the gradient function's session keeps every op's
+        // output (nodeValueOutputs) and an OpContext holding its input and output arrays, until its next call. With
+        // K modules that kept K whole steps alive, so the K = 4 peak exceeded K = 1 (measured, docs/samediff.md).
+        // Drop the sessions, then collect, so that only one module's activations are ever alive.
+        SessionMemory.release(train);
+        SessionMemory.release(train.getFunction(SessionMemory.GRAD_FUNCTION));
         System.gc();
         NativeHeap.trim(); // and hand the freed pages back to the OS, as the DL4J trainer does after each module
         String bad = nonFinite(score);
@@ -205,8 +208,10 @@ public final class SameDiffModuleTrainer implements ModuleTrainer {
         }
         SessionMemory.bound(graphs.getInference());
         String out = graphs.getInferenceOutputName();
-        INDArray y = graphs.getInference().output(Map.of(SameDiffNetwork.INPUT, inputs[0]), out).get(out);
-        return new INDArray[]{y.dup()};
+        INDArray y = graphs.getInference().output(Map.of(SameDiffNetwork.INPUT, inputs[0]), out).get(out).dup();
+        // The session would keep this pass's arrays alive until the next call (see computeGradient).
+        SessionMemory.release(graphs.getInference());
+        return new INDArray[]{y};
     }
 
     @Override

@@ -35,4 +35,17 @@ final class SessionMemory {
             s.setMmgr(new ArrayCacheMemoryMgr(CACHE_FRACTION, 1024, 2.0));
         }
     }
+
+    /**
+     * Drops {@code sd}'s session on this thread. An M2.1 session keeps, after {@code output} or
+     * {@code calculateGradients} returns, every op's output and an {@code OpContext} per op holding its input and
+     * output arrays, so the whole pass stays reachable and {@code System.gc()} cannot free it. The next call creates
+     * a fresh session ({@link #bound}); the arrays a caller got back stay valid.
+     */
+    static void release(SameDiff sd) {
+        if (sd == null) {
+            return;
+        }
+        sd.getSessions().remove(Thread.currentThread().getId());
+    }
 }
