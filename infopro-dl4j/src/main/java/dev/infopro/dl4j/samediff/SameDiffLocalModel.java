@@ -199,12 +199,23 @@ public final class SameDiffLocalModel implements CheckpointableModel {
     /** Trains {@code epochs} epochs on {@code data}. */
     public void fit(DataSetIterator data, int epochs) {
         for (int e = 0; e < epochs; e++) {
-            data.reset();
-            while (data.hasNext()) {
-                fit(data.next());
-            }
-            epoch++;
+            fitEpoch(data);
         }
+    }
+
+    /**
+     * Trains one epoch on {@code data} (reset first) and counts it.
+     *
+     * @return each mini-batch's module losses, {@code [batch][module]}, for callers that report them
+     */
+    public List<double[]> fitEpoch(DataSetIterator data) {
+        List<double[]> losses = new ArrayList<>();
+        data.reset();
+        while (data.hasNext()) {
+            losses.add(fit(data.next()));
+        }
+        epoch++;
+        return losses;
     }
 
     /** The network's prediction (inference mode: running statistics, no heads) through the module chain. */
