@@ -1,5 +1,7 @@
 package dev.infopro.dl4j.cli;
 
+import dev.infopro.dl4j.checkpoint.Checkpoint;
+import dev.infopro.dl4j.checkpoint.CheckpointManager;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.data.DatasetSplits;
@@ -14,29 +16,35 @@ import dev.infopro.dl4j.samediff.SameDiffResNet;
 import org.nd4j.linalg.schedule.ISchedule;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code infopro train --engine samediff}: the same CIFAR ResNet, cuts, method, lambdas, optimizer, schedule and
  * data as {@link Experiment#run}, trained as SameDiff module graphs ({@link SameDiffLocalModel}) with a plain epoch
  * loop. It writes {@code metrics.json} and {@code curves.png} in the DL4J path's format, the training state
  * ({@code samediff-state.zip}, {@link SameDiffLocalModel#save}) and the plain trained network in SameDiff's format
- * ({@code samediff-model.fb}). Not supported here, with a usage error: zoo networks (no SameDiff form),
- * {@code --pipeline}, {@code --spark} and checkpoints with {@code --resume} (the run has no epoch checkpoints yet).
+ * ({@code samediff-model.fb}), and checkpoints through the same {@link CheckpointManager} as the DL4J path, so
+ * {@code --resume} continues exactly. Not supported here, with a usage error: zoo networks (no SameDiff form),
+ * {@code --pipeline} and {@code --spark}.
  */
 final class SameDiffTraining {
     /** The training state file of a SameDiff run. */
     static final String STATE_FILE = "samediff-state.zip";
     /** The plain trained network of a SameDiff run, in SameDiff's FlatBuffers format. */
     static final String MODEL_FILE = "samediff-model.fb";
+    /** Checkpoint metadata: the metrics of the epochs trained so far, so a resumed run reports all of them. */
+    static final String METADATA_EPOCHS = "infopro.samediff-epochs";
 
     private SameDiffTraining() {
     }
 
     /** Rejects what the SameDiff engine does not do, before any data is loaded. */
-    static void checkSupported(ExperimentSpec spec, int pipelineDepth, boolean spark, boolean resume) {
+    static void checkSupported(ExperimentSpec spec, int pipelineDepth, boolean spark) {
         if (spec.getZoo() != null) {
             throw new UsageException("--engine samediff trains the CIFAR ResNets (--arch resnetN); " + spec.arch()
                     + " has no SameDiff form: use --engine dl4j");
@@ -48,25 +56,30 @@ final class SameDiffTraining {
         if (spark) {
             throw new UsageException("--spark is not supported with --engine samediff");
         }
-        if (resume) {
-            throw new UsageException("--resume is not supported with --engine samediff: its runs write no epoch"
-                    + " checkpoints yet");
-        }
     }
 
-    /** Trains and evaluates {@code spec} as SameDiff module graphs and writes the outputs into {@code out}. */
+    /**
+     * Trains and evaluates {@code spec} as SameDiff module graphs and writes the outputs into {@code out}, with
+     * checkpoints in {@code out/checkpoints} through the same {@link CheckpointManager} as the DL4J path; with
+     * {@code control.isResume()} it continues from the newest valid one exactly.
+     */
     static ExperimentResult run(ExperimentSpec spec, Path out, Experiment.Control control) throws IOException {
         Experiment.validate(spec);
-        checkSupported(spec, control.getPipelineDepth(), false, control.isResume());
+        checkSupported(spec, control.getPipelineDepth(), false);
         Experiment.ensureWritable(out);
         List<String> cuts = Experiment.cuts(spec); // usage errors before the data is loaded
         DatasetSplits data = Experiment.loadData(spec);
         SameDiffLocalModel local = build(spec, data, cuts);
         ISchedule schedule = Experiment.schedule(spec);
+        CheckpointManager checkpoints = new CheckpointManager(out.resolve("checkpoints"), control.getKeepCheckpoints());
+        int every = control.getCheckpointEvery() >= 0 ? control.getCheckpointEvery() : spec.getEpochs() > 1 ? 1 : 0;
         List<EpochMetrics> epochs = new ArrayList<>();
         try (ImageDataSetIterator train = data.trainIterator(spec.getBatch(), spec.getSeed());
              ImageDataSetIterator test = data.testIterator(spec.getBatch())) {
-            for (int e = 1; e <= spec.getEpochs(); e++) {
+            if (control.isResume()) {
+                resume(checkpoints, out, local, train, epochs);
+            }
+            for (int e = local.getEpoch() + 1; e <= spec.getEpochs(); e++) {
                 ProcessMemory.resetPeak();
                 long start = System.nanoTime();
                 List<double[]> losses;
@@ -85,8 +98,38 @@ final class SameDiffTraining {
                     System.err.printf("infopro: %s (samediff) epoch %d/%d: test accuracy %.4f, %.1f s%n",
                             spec.label(), e, spec.getEpochs(), accuracy, seconds);
                 }
+                if (every > 0 && e % every == 0) {
+                    checkpoints.save(local, train.getState(), Map.of(
+                            Experiment.METADATA_ARGS, Json.line(control.getArgs()),
+                            METADATA_EPOCHS, Json.MAPPER.writeValueAsString(epochs)));
+                }
             }
         }
+        return writeOutputs(spec, out, local, epochs);
+    }
+
+    // The network is code: rebuild it from the saved command line, then read the checkpoint's state into it.
+    private static void resume(CheckpointManager checkpoints, Path out, SameDiffLocalModel local,
+                               ImageDataSetIterator train, List<EpochMetrics> epochs) throws IOException {
+        Checkpoint cp = checkpoints.loadLatest().orElseThrow(() -> new UsageException(
+                "--resume: no checkpoint in " + out.resolve("checkpoints")));
+        try (InputStream in = cp.openModelState()) {
+            local.restore(in);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--resume: " + cp.getFile() + " does not fit this run: " + e.getMessage());
+        }
+        if (cp.getDataState() != null) {
+            train.restoreState(cp.getDataState());
+        }
+        String saved = cp.getMetadata().get(METADATA_EPOCHS);
+        if (saved != null) {
+            epochs.addAll(Arrays.asList(Json.MAPPER.readValue(saved, EpochMetrics[].class)));
+        }
+        System.err.println("infopro: resuming from " + cp.getFile() + " (epoch " + cp.getEpoch() + ")");
+    }
+
+    private static ExperimentResult writeOutputs(ExperimentSpec spec, Path out, SameDiffLocalModel local,
+                                                 List<EpochMetrics> epochs) throws IOException {
         ExperimentResult summary = new ExperimentResult(spec.getMethod().cliName, local.getTrainers().size(),
                 local.getCuts(), epochs.get(epochs.size() - 1).getTestAccuracy(),
                 epochs.stream().mapToLong(EpochMetrics::getPeakRssBytes).max().orElse(-1),

@@ -61,7 +61,7 @@ class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--engine", defaultValue = "dl4j",
             description = "dl4j (ComputationGraph modules, default) or samediff (SameDiff module graphs; CIFAR"
-                    + " ResNets only, without --pipeline, --spark or --resume).")
+                    + " ResNets only, without --pipeline or --spark).")
     String engine;
 
     @Mixin
@@ -103,7 +103,7 @@ class TrainCommand implements Callable<Integer> {
                 .keepCheckpoints(keepCheckpoints).resume(resuming).onNonFinite(onNonFinite(onNan)).pipelineDepth(pipeline).args(args).build();
         boolean sameDiff = sameDiff();
         if (sameDiff) {
-            SameDiffTraining.checkSupported(spec, pipeline, spark.enabled(), resuming);
+            SameDiffTraining.checkSupported(spec, pipeline, spark.enabled());
         }
         ExperimentResult r = sameDiff ? SameDiffTraining.run(spec, out, control)
                 : spark.enabled() ? SparkTraining.run(spec, out, control, spark)
