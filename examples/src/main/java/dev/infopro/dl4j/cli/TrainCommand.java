@@ -104,6 +104,10 @@ class TrainCommand implements Callable<Integer> {
         boolean sameDiff = sameDiff();
         if (sameDiff) {
             SameDiffTraining.checkSupported(spec, pipeline, spark.enabled());
+            if (control.getOnNonFinite() != OnNonFinite.STOP) {
+                // SameDiffLocalModel rejects a non-finite step as a whole; skipping batches is the DL4J trainer's.
+                throw new UsageException("--on-nan skip-batch is not supported with --engine samediff");
+            }
         }
         ExperimentResult r = sameDiff ? SameDiffTraining.run(spec, out, control)
                 : spark.enabled() ? SparkTraining.run(spec, out, control, spark)

@@ -92,6 +92,8 @@ class SameDiffTrainCommandTest {
                 "samediff", "--arch", "resnet8", "--pipeline", "--out", out);
         CliUsageTest.assertUsageError("--spark is not supported with --engine samediff", "train", "--engine",
                 "samediff", "--arch", "resnet8", "--spark", "local[1]", "--out", out);
+        CliUsageTest.assertUsageError("--on-nan skip-batch is not supported with --engine samediff", "train",
+                "--engine", "samediff", "--arch", "resnet8", "--on-nan", "skip-batch", "--out", out);
         CliUsageTest.assertUsageError("--engine must be dl4j or samediff, got tf", "train", "--engine", "tf",
                 "--arch", "resnet8", "--out", out);
     }
