@@ -118,7 +118,8 @@ class TrainCommand implements Callable<Integer> {
             commandSpec.commandLine().getOut().printf("%s: test accuracy %.4f, %.1f s/epoch, peak memory %.0f MiB%n", spec.label(),
                     r.getTestAccuracy(), r.getSecondsPerEpoch(), r.getPeakBytes() / 1048576.0);
             commandSpec.commandLine().getOut().println("wrote " + out.resolve("metrics.json") + ", " + out.resolve("curves.png") + ", "
-                    + (sameDiff ? out.resolve(SameDiffTraining.STATE_FILE) + ", " + out.resolve(SameDiffTraining.MODEL_FILE)
+                    + (sameDiff
+                    ? out.resolve(SameDiffTraining.STATE_FILE) + ", " + out.resolve(SameDiffTraining.MODEL_FILE)
                     : out.resolve("local-model.zip") + ", " + out.resolve("model.zip")));
         }
         return 0;
