@@ -52,9 +52,9 @@ import java.util.zip.ZipOutputStream;
  *
  * <p><b>Format</b>: a zip with {@code model.zip} ({@link CheckpointableModel#save(OutputStream)}; for a
  * {@link LocalModuleGraph} its modules, heads, updater state, configuration and counters),
- * {@code data-state.json} (iterator seed, epoch, position), {@code metadata.json} (the caller's strings), {@code training-state.json} (counters, the model's
- * {@link CheckpointableModel#checkpointKind() kind} and ND4J's random state) and,
- * written last, {@code manifest.json} with the SHA-256 of every other entry. Reading verifies the manifest before
+ * {@code data-state.json} (iterator seed, epoch, position), {@code metadata.json} (the caller's strings),
+ * {@code training-state.json} (counters, the model's {@link CheckpointableModel#checkpointKind() kind} and ND4J's
+ * random state) and, written last, {@code manifest.json} with the SHA-256 of every other entry. Reading verifies the manifest before
  * anything is parsed, so corrupt bytes never reach the DL4J deserialiser.
  *
  * <p><b>Reading</b> ({@link #loadLatest}): the newest checkpoint that verifies is returned; truncated or corrupt
