@@ -59,6 +59,11 @@ class TrainCommand implements Callable<Integer> {
                     + " between them (default DEPTH 2). Same result as sequential training; more memory.")
     int pipeline;
 
+    @Option(names = "--engine", defaultValue = "dl4j",
+            description = "dl4j (ComputationGraph modules, default) or samediff (SameDiff module graphs; CIFAR"
+                    + " ResNets only, without --pipeline or --spark).")
+    String engine;
+
     @Mixin
     SparkRunOptions spark;
 
@@ -96,7 +101,16 @@ class TrainCommand implements Callable<Integer> {
                 .toBuilder().cuts(cuts).balanced(balanced).build();
         Experiment.Control control = Experiment.Control.builder().progress(!json).checkpointEvery(checkpointEvery)
                 .keepCheckpoints(keepCheckpoints).resume(resuming).onNonFinite(onNonFinite(onNan)).pipelineDepth(pipeline).args(args).build();
-        ExperimentResult r = spark.enabled() ? SparkTraining.run(spec, out, control, spark)
+        boolean sameDiff = sameDiff();
+        if (sameDiff) {
+            SameDiffTraining.checkSupported(spec, pipeline, spark.enabled());
+            if (control.getOnNonFinite() != OnNonFinite.STOP) {
+                // SameDiffLocalModel rejects a non-finite step as a whole; skipping batches is the DL4J trainer's.
+                throw new UsageException("--on-nan skip-batch is not supported with --engine samediff");
+            }
+        }
+        ExperimentResult r = sameDiff ? SameDiffTraining.run(spec, out, control)
+                : spark.enabled() ? SparkTraining.run(spec, out, control, spark)
                 : Experiment.run(spec, out, control);
         if (json) {
             commandSpec.commandLine().getOut().println(Json.line(r));
@@ -104,9 +118,18 @@ class TrainCommand implements Callable<Integer> {
             commandSpec.commandLine().getOut().printf("%s: test accuracy %.4f, %.1f s/epoch, peak memory %.0f MiB%n", spec.label(),
                     r.getTestAccuracy(), r.getSecondsPerEpoch(), r.getPeakBytes() / 1048576.0);
             commandSpec.commandLine().getOut().println("wrote " + out.resolve("metrics.json") + ", " + out.resolve("curves.png") + ", "
-                    + out.resolve("local-model.zip") + ", " + out.resolve("model.zip"));
+                    + (sameDiff
+                    ? out.resolve(SameDiffTraining.STATE_FILE) + ", " + out.resolve(SameDiffTraining.MODEL_FILE)
+                    : out.resolve("local-model.zip") + ", " + out.resolve("model.zip")));
         }
         return 0;
+    }
+
+    private boolean sameDiff() {
+        if (!"dl4j".equals(engine) && !"samediff".equals(engine)) {
+            throw new UsageException("--engine must be dl4j or samediff, got " + engine);
+        }
+        return "samediff".equals(engine);
     }
 
     /** Re-parses the saved command line of the run and continues it from its newest checkpoint. */

@@ -1,6 +1,7 @@
 package dev.infopro.dl4j.checkpoint;
 
 import dev.infopro.dl4j.data.IteratorState;
+import dev.infopro.dl4j.engine.CheckpointableModel;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.io.AtomicFiles;
 import org.nd4j.linalg.api.rng.Random;
@@ -49,10 +50,11 @@ import java.util.zip.ZipOutputStream;
  * by the next {@link #save}. Afterwards only the newest {@code keepLast} checkpoint files of this naming scheme are
  * kept; no other file in the directory is ever deleted or overwritten.
  *
- * <p><b>Format</b>: a zip with {@code model.zip} ({@link LocalModuleGraph#save(OutputStream)}: modules, heads,
- * updater state, configuration, counters), {@code data-state.json} (iterator seed, epoch, position),
- * {@code metadata.json} (the caller's strings), {@code training-state.json} (counters and ND4J's random state) and,
- * written last, {@code manifest.json} with the SHA-256 of every other entry. Reading verifies the manifest before
+ * <p><b>Format</b>: a zip with {@code model.zip} ({@link CheckpointableModel#save(OutputStream)}; for a
+ * {@link LocalModuleGraph} its modules, heads, updater state, configuration and counters),
+ * {@code data-state.json} (iterator seed, epoch, position), {@code metadata.json} (the caller's strings),
+ * {@code training-state.json} (counters, the model's {@link CheckpointableModel#checkpointKind() kind} and ND4J's
+ * random state) and, written last, {@code manifest.json} with the SHA-256 of every other entry. Reading verifies the manifest before
  * anything is parsed, so corrupt bytes never reach the DL4J deserialiser.
  *
  * <p><b>Reading</b> ({@link #loadLatest}): the newest checkpoint that verifies is returned; truncated or corrupt
@@ -120,14 +122,16 @@ public final class CheckpointManager {
     /**
      * Writes a checkpoint atomically and prunes old ones.
      *
-     * @param model     the model (its epoch and iteration counters name the file)
+     * @param model     the model: a {@link LocalModuleGraph}, a {@code SameDiffLocalModel} or another
+     *                  {@link CheckpointableModel} (its epoch and iteration counters name the file)
      * @param dataState the data iterator's state, or null
      * @param metadata  the caller's strings, e.g. the run specification; null for none
      * @return the checkpoint file
      * @throws IllegalStateException when a valid checkpoint with the same epoch and iteration already exists
      * @throws IOException           when writing fails (the previous checkpoints are untouched)
      */
-    public Path save(LocalModuleGraph model, IteratorState dataState, Map<String, String> metadata) throws IOException {
+    public Path save(CheckpointableModel model, IteratorState dataState, Map<String, String> metadata)
+            throws IOException {
         if (model == null) {
             throw new IllegalArgumentException("model must not be null");
         }
@@ -151,6 +155,7 @@ public final class CheckpointManager {
         Map<String, Object> t = new LinkedHashMap<>();
         t.put("epoch", model.getEpochCount());
         t.put("iteration", model.getIterationCount());
+        t.put("model", model.checkpointKind());
         t.put("randomRootState", rng.rootState());
         t.put("randomNodeState", rng.nodeState());
         entries.put(ENTRY_TRAINING, JSON.writeValueAsBytes(t));
@@ -367,9 +372,15 @@ public final class CheckpointManager {
             JsonNode d = JSON.readTree(entries.get(ENTRY_DATA));
             dataState = new IteratorState(d.get("seed").asLong(), d.get("epoch").asInt(), d.get("position").asInt());
         }
-        LocalModuleGraph model = LocalModuleGraph.load(new ByteArrayInputStream(entries.get(ENTRY_MODEL)),
-                file + "!/" + ENTRY_MODEL);
-        return new Checkpoint(model, dataState, Collections.unmodifiableMap(metadata), file,
+        // Checkpoints written before other model kinds existed carry no kind: they hold a LocalModuleGraph.
+        String kind = training.path("model").asText(Checkpoint.KIND_LOCAL_MODULE_GRAPH);
+        byte[] modelBytes = entries.get(ENTRY_MODEL);
+        // A LocalModuleGraph is read here, so that a model the serialiser rejects makes the file invalid; other
+        // kinds are code plus state and are read into a model the caller builds (Checkpoint#openModelState).
+        LocalModuleGraph model = !Checkpoint.KIND_LOCAL_MODULE_GRAPH.equals(kind) ? null
+                : LocalModuleGraph.load(new ByteArrayInputStream(modelBytes), file + "!/" + ENTRY_MODEL);
+        return new Checkpoint(kind, model, modelBytes, dataState, Collections.unmodifiableMap(metadata), file,
+                training.path("epoch").asInt(), training.path("iteration").asInt(),
                 training.path("randomRootState").asLong(), training.path("randomNodeState").asLong());
     }
 

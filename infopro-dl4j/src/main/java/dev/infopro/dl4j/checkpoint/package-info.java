@@ -1,5 +1,7 @@
 /**
- * Crash-safe checkpoints and exact resume for {@link dev.infopro.dl4j.engine.LocalModuleGraph} training.
+ * Crash-safe checkpoints and exact resume for {@link dev.infopro.dl4j.engine.LocalModuleGraph} training, and for
+ * any other {@link dev.infopro.dl4j.engine.CheckpointableModel} such as {@code samediff.SameDiffLocalModel} (whose
+ * state is read back with {@code local.restore(checkpoint.openModelState())}).
  *
  * <p>{@link dev.infopro.dl4j.checkpoint.CheckpointManager} writes each checkpoint to a temporary file, fsyncs it,
  * renames it atomically and keeps the last N; {@link dev.infopro.dl4j.checkpoint.CheckpointManager#loadLatest()}

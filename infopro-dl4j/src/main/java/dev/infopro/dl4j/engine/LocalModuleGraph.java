@@ -45,7 +45,7 @@ import java.util.List;
  * set with {@link #setListeners} are called once per module and iteration with that module's graph;
  * {@link LocalTrainingListener}s once per iteration and epoch with this model.
  */
-public final class LocalModuleGraph {
+public final class LocalModuleGraph implements CheckpointableModel {
 
     private final ModuleSet modules;
     private final TrainingState state;
@@ -313,11 +313,13 @@ public final class LocalModuleGraph {
     }
 
     /** Mini-batches trained so far. */
+    @Override
     public int getIterationCount() {
         return state.iteration();
     }
 
     /** Epochs completed so far. */
+    @Override
     public int getEpochCount() {
         return state.epoch();
     }
@@ -382,6 +384,7 @@ public final class LocalModuleGraph {
     }
 
     /** Writes the same zip as {@link #save(File)} to a stream (not atomic; the stream is not closed). */
+    @Override
     public void save(OutputStream out) throws IOException {
         modules.requirePlan("save(...)");
         LocalModelSerializer.write(this, out);

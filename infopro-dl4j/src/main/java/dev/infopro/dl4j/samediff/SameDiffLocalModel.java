@@ -3,6 +3,7 @@ package dev.infopro.dl4j.samediff;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.data.Normalization;
+import dev.infopro.dl4j.engine.CheckpointableModel;
 import dev.infopro.dl4j.engine.ModuleExecutor;
 import dev.infopro.dl4j.engine.ModuleTrainer;
 import dev.infopro.dl4j.engine.ReconstructionTarget;
@@ -22,6 +23,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -47,7 +50,7 @@ import java.util.Map;
  * SameDiff plain = local.toSameDiff();   // the backbone with the trained weights, no heads
  * }</pre>
  */
-public final class SameDiffLocalModel {
+public final class SameDiffLocalModel implements CheckpointableModel {
     private final SameDiffNetwork network;
     private final List<String> cuts;
     private final List<SameDiffModuleTrainer> trainers;
@@ -112,6 +115,18 @@ public final class SameDiffLocalModel {
         return epoch;
     }
 
+    /** The same as {@link #getEpoch()}, for {@link CheckpointableModel}. */
+    @Override
+    public int getEpochCount() {
+        return epoch;
+    }
+
+    /** The same as {@link #getIteration()}, for {@link CheckpointableModel}. */
+    @Override
+    public int getIterationCount() {
+        return iteration;
+    }
+
     void setCounters(int iteration, int epoch) {
         this.iteration = iteration;
         this.epoch = epoch;
@@ -132,6 +147,33 @@ public final class SameDiffLocalModel {
      */
     public void restore(Path file) throws IOException {
         SameDiffModelState.restore(this, file);
+        parametersChanged();
+    }
+
+    /**
+     * Writes the same state as {@link #save(Path)} to a stream (not atomic; the stream is not closed). This is what
+     * {@code checkpoint.CheckpointManager.save} stores, so SameDiff runs get the same crash-safe checkpoints as
+     * {@code LocalModuleGraph} runs.
+     */
+    @Override
+    public void save(OutputStream out) throws IOException {
+        SameDiffModelState.write(this, out);
+    }
+
+    /**
+     * Restores a state written by {@link #save(OutputStream)} into this model, which must have the same network and
+     * cuts; e.g. {@code restore(checkpoint.openModelState())} for a checkpoint of this model. The stream is not
+     * closed.
+     *
+     * @throws IllegalArgumentException when the state does not fit this model (nothing is changed then)
+     */
+    public void restore(InputStream in) throws IOException {
+        SameDiffModelState.restore(this, in, "stream");
+        parametersChanged();
+    }
+
+    // The trainers cache derived data of their parameters; a restore replaces the parameters under them.
+    private void parametersChanged() {
         for (SameDiffModuleTrainer t : trainers) {
             t.parametersChanged();
         }
@@ -157,12 +199,23 @@ public final class SameDiffLocalModel {
     /** Trains {@code epochs} epochs on {@code data}. */
     public void fit(DataSetIterator data, int epochs) {
         for (int e = 0; e < epochs; e++) {
-            data.reset();
-            while (data.hasNext()) {
-                fit(data.next());
-            }
-            epoch++;
+            fitEpoch(data);
         }
+    }
+
+    /**
+     * Trains one epoch on {@code data} (reset first) and counts it.
+     *
+     * @return each mini-batch's module losses, {@code [batch][module]}, for callers that report them
+     */
+    public List<double[]> fitEpoch(DataSetIterator data) {
+        List<double[]> losses = new ArrayList<>();
+        data.reset();
+        while (data.hasNext()) {
+            losses.add(fit(data.next()));
+        }
+        epoch++;
+        return losses;
     }
 
     /** The network's prediction (inference mode: running statistics, no heads) through the module chain. */

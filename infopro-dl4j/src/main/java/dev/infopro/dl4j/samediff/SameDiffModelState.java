@@ -69,17 +69,24 @@ final class SameDiffModelState {
     }
 
     static void restore(SameDiffLocalModel model, Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            restore(model, in, file.toString());
+        }
+    }
+
+    /** Reads a state written by {@link #write} from {@code in} (not closed); {@code source} names it in errors. */
+    static void restore(SameDiffLocalModel model, InputStream in, String source) throws IOException {
         Map<String, byte[]> entries = new HashMap<>();
-        try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
-            for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
-                ByteArrayOutputStream b = new ByteArrayOutputStream();
-                zip.transferTo(b);
-                entries.put(e.getName(), b.toByteArray());
-            }
+        // Not closed here: closing the zip stream would close the caller's stream.
+        ZipInputStream zip = new ZipInputStream(in);
+        for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            zip.transferTo(b);
+            entries.put(e.getName(), b.toByteArray());
         }
         byte[] stateBytes = entries.get(STATE);
         if (stateBytes == null) {
-            throw new IllegalArgumentException(file + " is not a saved SameDiffLocalModel (no " + STATE + ")");
+            throw new IllegalArgumentException(source + " is not a saved SameDiffLocalModel (no " + STATE + ")");
         }
         JsonNode s = JSON.readTree(stateBytes);
         List<String> cuts = strings(s.get("cuts"));

@@ -1,7 +1,10 @@
 package dev.infopro.dl4j.samediff;
 
+import dev.infopro.dl4j.checkpoint.Checkpoint;
+import dev.infopro.dl4j.checkpoint.CheckpointManager;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
+import dev.infopro.dl4j.data.IteratorState;
 import dev.infopro.dl4j.engine.ModuleStepResult;
 import dev.infopro.dl4j.engine.ModuleTrainer;
 import dev.infopro.dl4j.heads.SameDiffLayers;
@@ -22,17 +25,24 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.io.File;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Local training of SameDiff networks: sizes, the StopGradient oracle, cuts, export and persistence, state. */
+/**
+ * Local training of SameDiff networks: sizes, the StopGradient oracle, cuts, export and persistence, state, and
+ * checkpoints through {@link CheckpointManager}.
+ */
 class SameDiffLocalModelTest {
     private static DataType oldType;
     private static DataType oldFloat;
@@ -218,7 +228,7 @@ class SameDiffLocalModelTest {
         SameDiffLocalModel a = model("s1b0");
         a.fit(batch(8, 21));
         a.fit(batch(8, 22));
-        java.nio.file.Path file = dir.toPath().resolve("state.zip");
+        Path file = dir.toPath().resolve("state.zip");
         a.save(file);
         double[] next = a.fit(batch(8, 23));
 
@@ -269,5 +279,82 @@ class SameDiffLocalModelTest {
         Map<String, INDArray> c = new HashMap<>();
         m.forEach((k, v) -> c.put(k, v.dup()));
         return c;
+    }
+
+    // ---- checkpoints through the same CheckpointManager as LocalModuleGraph runs
+
+    private static Map<String, INDArray> everything(SameDiffLocalModel m) {
+        Map<String, INDArray> all = new HashMap<>(m.stateArrays());
+        for (SameDiffModuleTrainer t : m.getTrainers()) {
+            t.getUpdaterStates().forEach((k, v) -> all.put("updater/" + k, v));
+        }
+        return all;
+    }
+
+    /** Two steps, checkpoint, restore into a fresh model, two more steps: bit for bit the same as four steps. */
+    @Test
+    void resumeFromCheckpointManagerEqualsUninterruptedTraining(@TempDir Path dir) throws Exception {
+        SameDiffLocalModel straight = model("s1b0");
+        straight.fit(batch(8, 100));
+        straight.fit(batch(8, 101));
+        CheckpointManager cm = new CheckpointManager(dir.resolve("checkpoints"));
+        Path file = cm.save(straight, new IteratorState(5, 0, 2), Map.of("engine", "samediff"));
+        assertEquals(CheckpointManager.fileName(0, 2), file.getFileName().toString());
+        double[][] straightLosses = {straight.fit(batch(8, 102)), straight.fit(batch(8, 103))};
+
+        SameDiffLocalModel resumed = model("s1b0");
+        Checkpoint cp = cm.loadLatest().orElseThrow();
+        assertEquals("SameDiffLocalModel", cp.getModelKind());
+        assertEquals(2, cp.getIteration());
+        assertEquals(0, cp.getEpoch());
+        assertEquals(new IteratorState(5, 0, 2), cp.getDataState());
+        assertEquals("samediff", cp.getMetadata().get("engine"));
+        IllegalStateException noGraph = assertThrows(IllegalStateException.class, cp::getModel);
+        assertTrue(noGraph.getMessage().contains("holds a SameDiffLocalModel"), noGraph.getMessage());
+        try (InputStream in = cp.openModelState()) {
+            resumed.restore(in);
+        }
+        cp.restoreRandomState();
+        assertEquals(2, resumed.getIterationCount());
+        double[][] resumedLosses = {resumed.fit(batch(8, 102)), resumed.fit(batch(8, 103))};
+
+        for (int i = 0; i < 2; i++) {
+            assertArrayEquals(straightLosses[i], resumedLosses[i], 0.0, "losses of step " + (i + 3));
+        }
+        assertEquals(4, resumed.getIterationCount());
+        Map<String, INDArray> expected = everything(straight);
+        Map<String, INDArray> actual = everything(resumed);
+        assertEquals(expected.keySet(), actual.keySet());
+        assertTrue(expected.keySet().stream().anyMatch(k -> k.startsWith("updater/")), "momentum is compared too");
+        for (Map.Entry<String, INDArray> e : expected.entrySet()) {
+            assertEquals(e.getValue(), actual.get(e.getKey()), e.getKey() + " after 2 + 2 steps vs 4 steps");
+        }
+    }
+
+    /** A damaged newest SameDiff checkpoint is skipped as for LocalModuleGraph checkpoints. */
+    @Test
+    void corruptNewestCheckpointFallsBackToThePreviousOne(@TempDir Path dir) throws Exception {
+        SameDiffLocalModel m = model("s1b0");
+        CheckpointManager cm = new CheckpointManager(dir);
+        m.fit(batch(8, 100));
+        cm.save(m, null, null);
+        Map<String, INDArray> afterOne = new HashMap<>();
+        everything(m).forEach((k, v) -> afterOne.put(k, v.dup()));
+        m.fit(batch(8, 101));
+        Path newest = cm.save(m, null, null);
+        byte[] bytes = Files.readAllBytes(newest);
+        bytes[bytes.length / 2] ^= 0x5A;
+        Files.write(newest, bytes);
+
+        Checkpoint cp = cm.loadLatest().orElseThrow();
+        assertEquals(1, cp.getIteration());
+        assertEquals(List.of(CheckpointManager.fileName(0, 1), CheckpointManager.fileName(0, 2)),
+                cm.list().stream().map(p -> p.getFileName().toString()).toList());
+        SameDiffLocalModel fresh = model("s1b0");
+        fresh.restore(cp.openModelState());
+        assertEquals(1, fresh.getIteration());
+        Map<String, INDArray> restored = everything(fresh);
+        assertEquals(afterOne.keySet(), restored.keySet());
+        afterOne.forEach((k, v) -> assertEquals(v, restored.get(k), k + " as after the first step"));
     }
 }
