@@ -36,16 +36,24 @@ class CompareCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print results.json to stdout.")
     boolean json;
 
+    @Option(names = "--engine", defaultValue = "dl4j",
+            description = "dl4j (ComputationGraph modules, default) or samediff (SameDiff module graphs; CIFAR ResNets"
+                    + " only), for every configuration; see train --engine.")
+    String engine;
+
     @Override
     public Integer call() throws Exception {
+        if (!"dl4j".equals(engine) && !"samediff".equals(engine)) {
+            throw new UsageException("--engine must be dl4j or samediff, got " + engine);
+        }
         List<ExperimentSpec> specs = new ArrayList<>();
         for (String name : methods) {
             Method m = Method.parse(name);
             if (m == Method.E2E) {
-                specs.add(run.spec(m, 1));
+                specs.add(run.spec(m, 1).toBuilder().engine(engine).build());
             } else {
                 for (int k : ks) {
-                    specs.add(run.spec(m, k));
+                    specs.add(run.spec(m, k).toBuilder().engine(engine).build());
                 }
             }
         }

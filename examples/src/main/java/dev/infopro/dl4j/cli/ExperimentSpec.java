@@ -36,6 +36,8 @@ class ExperimentSpec {
     String schedule;
     /** Recipe preset name (the optimizer settings; epochs, batch and lr are overridden). */
     String recipe;
+    /** {@code train --engine}: null or {@code dl4j} for ComputationGraph modules, {@code samediff}. */
+    String engine;
 
     /** The {@code infopro train} options that run this spec (without {@code --out}). */
     java.util.List<String> toTrainArgs() {
@@ -51,6 +53,10 @@ class ExperimentSpec {
         }
         if (balanced) {
             a.add("--balanced");
+        }
+        if (engine != null && !engine.equals("dl4j")) {
+            a.add("--engine");
+            a.add(engine);
         }
         if (lambdas != null) {
             a.add("--lambdas");
