@@ -7,9 +7,8 @@ import dev.infopro.dl4j.heads.HeadLoss;
 import dev.infopro.dl4j.heads.ReconstructionHead;
 import dev.infopro.dl4j.heads.SameDiffHeads;
 import dev.infopro.dl4j.losses.InfoProLosses;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.validation.GradCheckUtil;
@@ -27,22 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * loss with the heads that SameDiff modules are trained by. (The heads against the DL4J heads: SameDiffHeadsTest;
  * whole modules against PyTorch: SameDiffParityTest.)
  */
+@ExtendWith(DoublePrecision.class)
 class SameDiffGradCheckTest {
-    private static DataType oldType;
-    private static DataType oldFloat;
-
-    @BeforeAll
-    static void doublePrecision() {
-        oldType = Nd4j.dataType();
-        oldFloat = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(oldType, oldFloat);
-    }
-
     private static INDArray oneHot(int n, int k) {
         INDArray y = Nd4j.zeros(DataType.DOUBLE, n, k);
         for (int i = 0; i < n; i++) {

@@ -11,9 +11,8 @@ import dev.infopro.dl4j.heads.SameDiffLayers;
 import dev.infopro.dl4j.losses.InfoProLosses;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.optim.TorchSgd;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -43,22 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Local training of SameDiff networks: sizes, the StopGradient oracle, cuts, export and persistence, state, and
  * checkpoints through {@link CheckpointManager}.
  */
+@ExtendWith(DoublePrecision.class)
 class SameDiffLocalModelTest {
-    private static DataType oldType;
-    private static DataType oldFloat;
-
-    @BeforeAll
-    static void doublePrecision() {
-        oldType = Nd4j.dataType();
-        oldFloat = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(oldType, oldFloat);
-    }
-
     private static CifarResNet spec(int depth) {
         return CifarResNet.builder().depth(depth).channels(1).height(12).width(12).numClasses(4)
                 .dataType(DataType.DOUBLE).build();
