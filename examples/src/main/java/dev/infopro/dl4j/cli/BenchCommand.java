@@ -77,15 +77,13 @@ public class BenchCommand {
             List<String> cuts = MemoryCommand.cutsFor(depth, k, false);
             // One training step on the batch, returning the module losses.
             Supplier<double[]> step;
-            if ("samediff".equals(engine)) {
+            if (SameDiffTraining.isSameDiff(engine)) {
                 SameDiffLocalModel sd = BenchNetworks.buildSameDiff(net, k, m, cuts);
                 step = () -> sd.fit(ds);
-            } else if ("dl4j".equals(engine)) {
+            } else {
                 LocalModuleGraph local = BenchNetworks.build(net.configuration(),
                         InputType.convolutional(chw[1], chw[2], chw[0]), k, m, cuts, batch, true, null);
                 step = () -> local.fit(ds);
-            } else {
-                throw new UsageException("--engine must be dl4j or samediff, got " + engine);
             }
             ProcessMemory.resetPeak();
             for (int i = 0; i < warmup; i++) {

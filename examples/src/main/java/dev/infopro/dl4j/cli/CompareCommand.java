@@ -43,9 +43,7 @@ class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!"dl4j".equals(engine) && !"samediff".equals(engine)) {
-            throw new UsageException("--engine must be dl4j or samediff, got " + engine);
-        }
+        SameDiffTraining.isSameDiff(engine); // a usage error before any run starts
         List<ExperimentSpec> specs = new ArrayList<>();
         for (String name : methods) {
             Method m = Method.parse(name);

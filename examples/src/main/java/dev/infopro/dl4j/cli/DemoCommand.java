@@ -60,13 +60,13 @@ class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Args.resnetDepth(arch);
-        Args.resnetDepth(memoryArch);
+        int depth = Args.resnetDepth(arch);
+        Args.resnetDepth(memoryArch); // a usage error before anything runs
         if (epochs < 1 || trainSubset < 1 || memoryBatch < 1 || memorySteps < 1) {
             throw new UsageException("--epochs, --train-subset, --memory-batch and --memory-steps must be >= 1");
         }
         PrintWriter screen = commandSpec.commandLine().getOut();
-        ExperimentSpec base = ExperimentSpec.builder().data("fashion-mnist").depth(Args.resnetDepth(arch))
+        ExperimentSpec base = ExperimentSpec.builder().data("fashion-mnist").depth(depth)
                 .epochs(epochs).batch(64).lr(0.05).recipe("paper-cifar10").schedule("cosine").trainSubset(trainSubset)
                 .testSubset(0).seed(seed).method(Method.E2E).k(1).build();
         List<ExperimentSpec> specs = List.of(base, base.toBuilder().method(Method.GREEDY).k(K).build(),

@@ -35,6 +35,19 @@ import java.util.Map;
 final class SameDiffTraining {
     /** The training state file of a SameDiff run. */
     static final String STATE_FILE = "samediff-state.zip";
+
+    /**
+     * Whether an {@code --engine} value names the SameDiff engine ({@code samediff}) rather than DL4J's
+     * ({@code dl4j}); the one check of the option for every command that takes it.
+     *
+     * @throws UsageException for any other value
+     */
+    static boolean isSameDiff(String engine) {
+        if (!"dl4j".equals(engine) && !"samediff".equals(engine)) {
+            throw new UsageException("--engine must be dl4j or samediff, got " + engine);
+        }
+        return "samediff".equals(engine);
+    }
     /** The plain trained network of a SameDiff run, in SameDiff's FlatBuffers format. */
     static final String MODEL_FILE = "samediff-model.fb";
     /** Checkpoint metadata: the metrics of the epochs trained so far, so a resumed run reports all of them. */

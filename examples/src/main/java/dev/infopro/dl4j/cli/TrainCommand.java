@@ -126,10 +126,7 @@ class TrainCommand implements Callable<Integer> {
     }
 
     private boolean sameDiff() {
-        if (!"dl4j".equals(engine) && !"samediff".equals(engine)) {
-            throw new UsageException("--engine must be dl4j or samediff, got " + engine);
-        }
-        return "samediff".equals(engine);
+        return SameDiffTraining.isSameDiff(engine);
     }
 
     /** Re-parses the saved command line of the run and continues it from its newest checkpoint. */

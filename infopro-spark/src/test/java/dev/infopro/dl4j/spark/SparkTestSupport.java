@@ -1,5 +1,6 @@
 package dev.infopro.dl4j.spark;
 
+import dev.infopro.dl4j.checkpoint.CheckpointTestNets;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.data.ImageDataset;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
@@ -21,11 +22,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-import java.util.SplittableRandom;
-
 /** One Spark context for all test classes (Spark allows one per JVM), tiny networks and synthetic images. */
 final class SparkTestSupport {
-    static final int C = 1, H = 6, W = 6, CLASSES = 3;
+    static final int C = CheckpointTestNets.C, H = CheckpointTestNets.H, W = CheckpointTestNets.W,
+            CLASSES = CheckpointTestNets.CLASSES;
     private static JavaSparkContext context;
 
     private SparkTestSupport() {
@@ -46,18 +46,9 @@ final class SparkTestSupport {
         return context;
     }
 
-    /** n images whose label is correlated with their brightness, so training makes progress. */
+    /** n images whose label is correlated with their brightness (the library's checkpoint-test data). */
     static ImageDataset synthetic(int n) {
-        SplittableRandom r = new SplittableRandom(5);
-        byte[] px = new byte[n * C * H * W];
-        int[] labels = new int[n];
-        for (int i = 0; i < n; i++) {
-            labels[i] = i % CLASSES;
-            for (int p = 0; p < C * H * W; p++) {
-                px[i * C * H * W + p] = (byte) (labels[i] * 70 + r.nextInt(80));
-            }
-        }
-        return new ImageDataset("synthetic", px, labels, CLASSES, C, H, W, null);
+        return CheckpointTestNets.dataset(n);
     }
 
     /**
