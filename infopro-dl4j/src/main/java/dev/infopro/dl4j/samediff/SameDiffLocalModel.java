@@ -64,20 +64,28 @@ public final class SameDiffLocalModel implements CheckpointableModel {
         this.cuts = List.copyOf(b.cuts);
         List<String> units = network.getUnitNames();
         int k = cuts.size() + 1;
-        LambdaSchedule schedule = b.lambdas != null || !b.method.usesLambdas() || k < 2 ? b.lambdas
-                : LambdaSchedule.referenceDefault(k);
+        int[] bounds = new int[k + 1]; // module m holds units bounds[m] .. bounds[m + 1] - 1
+        for (int m = 0; m < k; m++) {
+            bounds[m + 1] = m == k - 1 ? units.size() : units.indexOf(cuts.get(m)) + 1;
+        }
+        LambdaSchedule schedule = b.lambdas;
+        if (schedule == null && b.method.usesLambdas() && k >= 2) {
+            boolean[] batchNorm = new boolean[k - 1];
+            for (int m = 0; m < k - 1; m++) {
+                batchNorm[m] = network.hasBatchNorm(bounds[m], bounds[m + 1]);
+            }
+            schedule = LambdaSchedule.defaultFor(k, batchNorm);
+        }
         if (b.seed != null) {
             Nd4j.getRandom().setSeed(b.seed);
         }
         List<SameDiffModuleTrainer> ts = new ArrayList<>();
-        int from = 0;
         for (int m = 0; m < k; m++) {
             boolean last = m == k - 1;
-            int to = last ? units.size() : units.indexOf(cuts.get(m)) + 1;
             double[] lambdas = last ? null : b.method.lambdas(schedule, m, k - 1);
-            SameDiffModuleGraphs g = SameDiffModuleGraphs.build(network, m, from, to, last, b.method, lambdas);
+            SameDiffModuleGraphs g = SameDiffModuleGraphs.build(network, m, bounds[m], bounds[m + 1], last, b.method,
+                    lambdas);
             ts.add(new SameDiffModuleTrainer(g, b.updater, b.weightDecay));
-            from = to;
         }
         this.trainers = Collections.unmodifiableList(ts);
         long[] in = network.getInputShape();
@@ -304,7 +312,10 @@ public final class SameDiffLocalModel implements CheckpointableModel {
             return this;
         }
 
-        /** The lambdas (default: the reference's for K, {@link LambdaSchedule#referenceDefault}). */
+        /**
+         * The lambdas (default: {@link LambdaSchedule#defaultFor}, the reference's for K, scaled to sum 1 for a
+         * local module without batch norm, as on the DL4J path).
+         */
         public Builder lambdas(LambdaSchedule schedule) {
             this.lambdas = schedule;
             return this;

@@ -112,7 +112,9 @@ public final class SameDiffModuleGraphs {
             loss = localLoss(train, h, network, index, units.get(to - 1), method, lambdas, parts, targets);
             outputNames.addAll(parts);
         }
-        loss.rename(LOSS);
+        if (!loss.name().equals(LOSS)) { // a graph's own loss may already carry the name
+            loss.rename(LOSS);
+        }
         train.setLossVariables(LOSS);
 
         SameDiff inf = SameDiff.create();
@@ -174,7 +176,7 @@ public final class SameDiffModuleGraphs {
                 decPrefix, headPrefix);
     }
 
-    private static long[] withBatch(long[] shape) {
+    static long[] withBatch(long[] shape) {
         long[] s = new long[shape.length + 1];
         s[0] = -1;
         System.arraycopy(shape, 0, s, 1, shape.length);

@@ -2,6 +2,10 @@ package dev.infopro.dl4j.samediff;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import dev.infopro.dl4j.heads.SameDiffLayers;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.BatchNorm;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -12,6 +16,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * A network written as a chain of named {@link SameDiffUnit}s (input image {@code [N, C, H, W]} to the last unit's
@@ -30,6 +35,8 @@ import java.util.Map;
 public final class SameDiffNetwork {
     /** Name of the image placeholder in every graph built from a network. */
     public static final String INPUT = "input";
+    /** Name of the prediction in the plain graph ({@link #inferenceGraph()}). */
+    public static final String PREDICTION = "prediction";
 
     private final long[] inputShape;
     private final int numClasses;
@@ -37,6 +44,7 @@ public final class SameDiffNetwork {
     private final List<String> unitNames;
     private final List<SameDiffUnit> units;
     private final SameDiffOutput output;
+    private final UnaryOperator<String> cutAdvice;
     private Map<String, long[]> shapes;
 
     private SameDiffNetwork(Builder b) {
@@ -46,6 +54,7 @@ public final class SameDiffNetwork {
         this.unitNames = Collections.unmodifiableList(new ArrayList<>(b.units.keySet()));
         this.units = Collections.unmodifiableList(new ArrayList<>(b.units.values()));
         this.output = b.output;
+        this.cutAdvice = b.cutAdvice;
     }
 
     /**
@@ -56,6 +65,14 @@ public final class SameDiffNetwork {
      */
     public static Builder builder(long channels, long height, long width, int numClasses) {
         return new Builder(new long[]{channels, height, width}, numClasses);
+    }
+
+    /**
+     * A network that trains an existing graph (built in code, loaded, or imported from TensorFlow or ONNX), cut at
+     * its variables; see {@link SameDiffGraphImport}.
+     */
+    public static SameDiffGraphImport.Builder fromGraph(SameDiff graph) {
+        return SameDiffGraphImport.builder(graph);
     }
 
     /** {@code [C, H, W]} of the input image. */
@@ -87,6 +104,11 @@ public final class SameDiffNetwork {
         return units.get(i);
     }
 
+    /** Why {@code name} is not a cut point of this network, for error messages. */
+    String whyNotCut(String name) {
+        return cutAdvice != null ? cutAdvice.apply(name) : "no such unit";
+    }
+
     /** The network's own loss and prediction. */
     public SameDiffOutput getOutput() {
         return output;
@@ -112,7 +134,10 @@ public final class SameDiffNetwork {
     public SameDiff inferenceGraph() {
         SameDiff sd = SameDiff.create();
         SDVariable in = sd.placeHolder(INPUT, dataType, -1, inputShape[0], inputShape[1], inputShape[2]);
-        output.predict(sd, define(sd, in, 0, units.size(), false)).rename("prediction");
+        SDVariable p = output.predict(sd, define(sd, in, 0, units.size(), false));
+        if (!p.name().equals(PREDICTION)) {
+            p.rename(PREDICTION);
+        }
         return sd;
     }
 
@@ -142,6 +167,30 @@ public final class SameDiffNetwork {
         return shapes;
     }
 
+    /**
+     * Whether units {@code from} (inclusive) to {@code to} (exclusive) hold a batch norm: one of
+     * {@link SameDiffLayers#batchNorm} or SameDiff's {@code batchnorm} op. The default lambdas depend on it, as on the
+     * DL4J path ({@link dev.infopro.dl4j.config.LambdaSchedule#defaultFor}).
+     */
+    public boolean hasBatchNorm(int from, int to) {
+        SameDiff sd = SameDiff.create();
+        long[] in = from == 0 ? inputShape : unitShapes().get(unitNames.get(from - 1));
+        define(sd, sd.placeHolder(INPUT, dataType, SameDiffModuleGraphs.withBatch(in)), from, to, false);
+        for (SDVariable v : sd.variables()) {
+            String n = v.name();
+            if (v.getVariableType() == VariableType.CONSTANT && n.endsWith(SameDiffLayers.RUNNING_MEAN)
+                    && sd.hasVariable(n.substring(0, n.length() - SameDiffLayers.RUNNING_MEAN.length()) + "_gamma")) {
+                return true;
+            }
+        }
+        for (SameDiffOp op : sd.getOps().values()) {
+            if (op.getOp() instanceof BatchNorm) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Builder of a {@link SameDiffNetwork}. */
     public static final class Builder {
         private final long[] inputShape;
@@ -149,6 +198,7 @@ public final class SameDiffNetwork {
         private final Map<String, SameDiffUnit> units = new LinkedHashMap<>();
         private SameDiffOutput output = SameDiffOutput.softmaxCrossEntropy();
         private DataType dataType = DataType.FLOAT;
+        private UnaryOperator<String> cutAdvice;
 
         private Builder(long[] inputShape, int numClasses) {
             for (long d : inputShape) {
@@ -185,6 +235,12 @@ public final class SameDiffNetwork {
         /** Data type of parameters and activations (default FLOAT). */
         public Builder dataType(DataType dt) {
             this.dataType = dt;
+            return this;
+        }
+
+        // How a network made from a graph explains a name that is not one of its cut points.
+        Builder cutAdvice(UnaryOperator<String> advice) {
+            this.cutAdvice = advice;
             return this;
         }
 

@@ -10,9 +10,12 @@ import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.optim.TorchSgd;
 import dev.infopro.dl4j.samediff.SameDiffLocalModel;
 import dev.infopro.dl4j.samediff.SameDiffModuleTrainer;
+import dev.infopro.dl4j.samediff.SameDiffNetwork;
 import dev.infopro.dl4j.samediff.SameDiffResNet;
 import org.deeplearning4j.nn.api.Layer;
 import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -43,25 +46,53 @@ class SameDiffParityTest {
 
     @Test
     void doublePrecisionStepMatchesPyTorch() throws IOException {
+        inDouble(false);
+    }
+
+    /**
+     * The same step through {@code SameDiffNetwork.fromGraph}: the ResNet as one plain SameDiff graph (batch norm on
+     * batch statistics), cut at the variable that unit {@code s1b0} outputs. This checks the graph import (segments,
+     * op copies, parameter values and names) against the fixture.
+     */
+    @Test
+    void importedGraphStepMatchesPyTorch() throws IOException {
+        inDouble(true);
+    }
+
+    private void inDouble(boolean importedGraph) throws IOException {
         Path dir = ParityTest.fixtureDir();
         assumeTrue(dir != null && Files.isDirectory(dir.resolve("npy")), "parity fixture not found");
         DataType oldType = Nd4j.dataType();
         DataType oldFloat = Nd4j.defaultFloatingPointType();
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
         try {
-            runStep(dir);
+            runStep(dir, importedGraph);
         } finally {
             Nd4j.setDefaultDataTypes(oldType, oldFloat);
         }
     }
 
-    private void runStep(Path dir) throws IOException {
+    private void runStep(Path dir, boolean importedGraph) throws IOException {
         DataType dt = DataType.DOUBLE;
         ParityTest.Dl4jFixtureModel fixture = ParityTest.loadFixtureModel(dir, dt);
         JsonNode expected = fixture.expected();
-        SameDiffLocalModel sd = SameDiffLocalModel.builder(SameDiffResNet.of(CifarResNet.builder().depth(8)
-                        .channels(1).height(28).width(28).numClasses(10).dataType(dt).build()))
-                .cutAfter("s1b0")
+        SameDiffNetwork resnet = SameDiffResNet.of(CifarResNet.builder().depth(8).channels(1).height(28).width(28)
+                .numClasses(10).dataType(dt).build());
+        String cut = "s1b0";
+        if (importedGraph) {
+            SameDiff graph = SameDiff.create();
+            SDVariable x = graph.placeHolder("image", dt, -1, 1, 28, 28);
+            List<String> units = resnet.getUnitNames();
+            for (int i = 0; i < units.size(); i++) {
+                x = resnet.define(graph, x, i, i + 1, true);
+                if (units.get(i).equals("s1b0")) {
+                    cut = x.name();
+                }
+            }
+            resnet = SameDiffNetwork.fromGraph(graph).output(x.name()).build();
+        }
+        SameDiffLocalModel sd = SameDiffLocalModel.builder(resnet)
+                .cutAfter(cut)
                 .method(LocalLearning.infoProContrast())
                 .lambdas(LambdaSchedule.explicit(new double[]{5, 1}))
                 .inputNormalization(Normalization.of(new double[]{expected.get("norm_mean").get(0).asDouble()},
@@ -69,7 +100,7 @@ class SameDiffParityTest {
                 .updater(new TorchSgd(fixture.lr(), null, 0.9, true))
                 .weightDecay(1e-4)
                 .build();
-        copyWeights(fixture.net(), sd);
+        copyWeights(fixture.net(), sd, !importedGraph);
 
         Path npy = dir.resolve("npy");
         INDArray[] batch = ParityTest.fixtureBatch(npy, dt);
@@ -115,8 +146,12 @@ class SameDiffParityTest {
                 + " after step %.3e%n", maxLossErr, gradErr[0], gradErr[1], maxNormErr);
     }
 
-    /** Every DL4J module parameter onto the SameDiff variable of the same key; every SameDiff array must get one. */
-    static void copyWeights(LocalModuleGraph from, SameDiffLocalModel to) {
+    /**
+     * Every DL4J module parameter onto the SameDiff variable of the same key; every SameDiff array must get one.
+     * Without {@code statistics} the SameDiff model keeps no running statistics (a graph's ops run as they are), so
+     * the DL4J ones are skipped.
+     */
+    static void copyWeights(LocalModuleGraph from, SameDiffLocalModel to, boolean statistics) {
         Map<String, INDArray> state = to.stateArrays();
         Set<String> assigned = new HashSet<>();
         for (var g : from.getModules()) {
@@ -124,7 +159,7 @@ class SameDiffParityTest {
                 String layer = l.conf().getLayer().getLayerName();
                 for (Map.Entry<String, INDArray> p : l.paramTable().entrySet()) {
                     boolean stat = p.getKey().equals("mean") || p.getKey().equals("var");
-                    if (stat && layer.matches("m\\d+h\\d+_.*")) {
+                    if (stat && (!statistics || layer.matches("m\\d+h\\d+_.*"))) {
                         continue; // heads train only, so the SameDiff heads keep no running statistics
                     }
                     INDArray target = state.get(layer + "_" + p.getKey());

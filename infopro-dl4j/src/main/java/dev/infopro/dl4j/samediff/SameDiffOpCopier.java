@@ -1,0 +1,102 @@
+package dev.infopro.dl4j.samediff;
+
+import org.nd4j.autodiff.functions.DifferentialFunction;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.autodiff.samediff.internal.Variable;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Copies ops of one {@link SameDiff} graph into another. SameDiff 1.0.0-M2.1 has no sub-graph extraction, so this does
+ * what {@code SameDiff.fromFlatBuffers} does for a whole graph, op by op: each op is cloned through its FlatBuffers
+ * form ({@code DifferentialFunction.dup()}, the serialisation {@code SameDiff.save} uses, so every op that saves
+ * copies), then wired into the target graph under its own name with its outputs under their own names. Parameters and
+ * constants it reads are copied with their values; control dependencies are not carried over (a feed-forward
+ * network's ops have no side effects to order).
+ */
+final class SameDiffOpCopier {
+    private SameDiffOpCopier() {
+    }
+
+    /**
+     * Adds {@code ops} of {@code source} (in topological order) to {@code target}.
+     *
+     * @param substitutes source variables to read from target variables instead (e.g. the module input)
+     * @throws IllegalArgumentException when a name is taken in the target, or an op reads a placeholder or
+     *                                  activation that is neither copied nor substituted
+     */
+    static void copy(SameDiff source, List<String> ops, Map<String, SDVariable> substitutes, SameDiff target) {
+        for (String name : ops) {
+            SameDiffOp op = source.getOps().get(name);
+            if (target.getOps().containsKey(name)) {
+                throw new IllegalArgumentException("Op name '" + name + "' is already used in the module graph:"
+                        + " rename it in your graph (names the library uses: " + SameDiffGraphImport.RESERVED + ")");
+            }
+            List<String> inputs = new ArrayList<>();
+            for (String v : op.getInputsToOp() == null ? List.<String>of() : op.getInputsToOp()) {
+                SDVariable sub = substitutes.get(v);
+                inputs.add(sub != null ? sub.name() : ensureLeaf(source, v, name, target));
+            }
+            DifferentialFunction clone = op.getOp().dup();
+            clone.setSameDiff(target);
+            clone.setOwnName(name);
+            List<String> outputs = new ArrayList<>(op.getOutputsOfOp());
+            target.getOps().put(name, SameDiffOp.builder().name(name).op(clone).inputsToOp(inputs)
+                    .outputsOfOp(outputs).build());
+            for (String in : inputs) {
+                Variable v = target.getVariables().get(in);
+                if (v.getInputsForOp() == null) {
+                    v.setInputsForOp(new ArrayList<>());
+                }
+                if (!v.getInputsForOp().contains(name)) {
+                    v.getInputsForOp().add(name);
+                }
+            }
+            for (String out : outputs) {
+                if (target.hasVariable(out)) {
+                    throw new IllegalArgumentException("Variable name '" + out + "' is already used in the module"
+                            + " graph: rename it in your graph (names the library uses: " + SameDiffGraphImport.RESERVED
+                            + ")");
+                }
+                SDVariable nv = new SDVariable(out, VariableType.ARRAY, target, null,
+                        source.getVariable(out).dataType());
+                target.getVariables().put(out, Variable.builder().name(out).variable(nv).outputOfOp(name).build());
+            }
+            clone.configureWithSameDiff(target);
+        }
+    }
+
+    // What the op reads: an activation copied before, or a parameter or constant, copied with its value the first time.
+    private static String ensureLeaf(SameDiff source, String v, String op, SameDiff target) {
+        SDVariable s = source.getVariable(v);
+        VariableType t = s.getVariableType();
+        if (target.hasVariable(v)) {
+            // Fine when it is the same thing: an activation an op copied before computed, or a leaf copied before.
+            boolean same = t == VariableType.ARRAY
+                    ? Objects.equals(target.getVariables().get(v).getOutputOfOp(),
+                    source.getVariables().get(v).getOutputOfOp())
+                    : t != VariableType.PLACEHOLDER && target.getVariable(v).getVariableType() == t;
+            if (!same) {
+                throw new IllegalArgumentException("Variable name '" + v + "' (read by op '" + op + "') is already"
+                        + " used in the module graph for something else: rename it in your graph (names the"
+                        + " library uses: " + SameDiffGraphImport.RESERVED + ")");
+            }
+            return v;
+        }
+        if (t == VariableType.VARIABLE) {
+            target.var(v, s.getArr().dup());
+        } else if (t == VariableType.CONSTANT) {
+            target.constant(v, s.getArr().dup());
+        } else {
+            throw new IllegalStateException("Op '" + op + "' reads " + t + " '" + v + "', which is not part of its"
+                    + " module");
+        }
+        return v;
+    }
+}
