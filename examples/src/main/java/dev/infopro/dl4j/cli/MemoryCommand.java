@@ -38,6 +38,9 @@ import java.util.concurrent.Callable;
 public class MemoryCommand implements Callable<Integer> {
     static final int EXIT_OOM = 3;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec commandSpec;
+
     @Option(names = "--arch", defaultValue = "resnet110", description = "resnetN, N = 6n+2, or zoo:NAME (a model-zoo"
             + " network with random weights, always the memory-balanced split of K) (default ${DEFAULT-VALUE}).")
     String arch;
@@ -135,12 +138,11 @@ public class MemoryCommand implements Callable<Integer> {
             }
             row.put("ratio_to_e2e", e2e == null || e2e == 0 ? null : Math.round(1000.0 * m / e2e) / 1000.0);
             rows.add(row);
-            if (json) {
-                System.out.println(Json.line(row));
-            } else {
-                System.out.println(text(row));
-            }
-            System.out.flush();
+            // the command's own writer (stdout from the shell), so callers and tests that run the tool in-process
+            // get the rows; each row is flushed as soon as its child is done
+            java.io.PrintWriter screen = commandSpec.commandLine().getOut();
+            screen.println(json ? Json.line(row) : text(row));
+            screen.flush();
         }
         if (chart != null) {
             String what = maxBatch ? "Largest training batch under " + limit : "Training memory, batch " + batch;
