@@ -78,7 +78,7 @@ public class BenchCommand {
             // One training step on the batch, returning the module losses.
             Supplier<double[]> step;
             if (SameDiffTraining.isSameDiff(engine)) {
-                SameDiffLocalModel sd = BenchNetworks.buildSameDiff(net, k, m, cuts);
+                SameDiffLocalModel sd = BenchNetworks.buildSameDiff(net, k, m, cuts, null);
                 step = () -> sd.fit(ds);
             } else {
                 LocalModuleGraph local = BenchNetworks.build(net.configuration(),

@@ -18,7 +18,8 @@ import java.util.List;
 
 /**
  * The one way the benchmarks ({@code infopro bench step}, {@code infopro memory}) build what they time: a CIFAR
- * ResNet or a model-zoo network ({@code infopro memory --arch zoo:NAME}) trained through {@link LocalModuleGraph},
+ * ResNet or a model-zoo network ({@code infopro memory --arch zoo:NAME}) trained through {@link LocalModuleGraph}
+ * (or, {@code --engine samediff}, the CIFAR ResNet as a {@link SameDiffLocalModel}),
  * end to end (K = 1) or as K local modules, with the tool's optimizer (PyTorch-form Nesterov SGD, lr 0.1, coupled
  * weight decay 1e-4). InfoPro methods get both heads on every local module (lambdas 5 and 1 throughout): the
  * heaviest InfoPro setting.
@@ -69,10 +70,13 @@ final class BenchNetworks {
     /**
      * The same network, method, lambdas and optimizer as {@link #build} as SameDiff module graphs
      * ({@code --engine samediff}); cuts are required (the memory-balanced split is planned for ComputationGraphs).
+     *
+     * @param norm how the inputs were normalised (the decoders' target), or null when they are in [0, 1]
      */
-    static SameDiffLocalModel buildSameDiff(CifarResNet net, int k, Method method, List<String> cuts) {
+    static SameDiffLocalModel buildSameDiff(CifarResNet net, int k, Method method, List<String> cuts,
+                                            Normalization norm) {
         SameDiffLocalModel.Builder b = SameDiffLocalModel.builder(SameDiffResNet.of(net))
-                .updater(new TorchSgd(LR)).weightDecay(WEIGHT_DECAY).seed(net.getSeed());
+                .updater(new TorchSgd(LR)).weightDecay(WEIGHT_DECAY).seed(net.getSeed()).inputNormalization(norm);
         if (k > 1) {
             if (method == Method.E2E) {
                 throw new UsageException("--method e2e trains one module: use --k 1, or a local method with --k " + k);

@@ -147,8 +147,8 @@ final class Charts {
     }
 
     /**
-     * {@code infopro memory}: per K, the measured peak (RSS increase), ND4J's own counters and the estimate in MiB,
-     * and the step time; or, for {@code --max-batch} rows, the largest batch per K.
+     * {@code infopro memory}: per K, the measured peak (RSS increase), ND4J's own counters and the estimate in MiB
+     * (each where every row has it), and the step time; or, for {@code --max-batch} rows, the largest batch per K.
      */
     static void memory(String title, List<Map<String, Object>> rows, Path png) throws IOException {
         List<String> labels = new ArrayList<>();
@@ -166,12 +166,21 @@ final class Charts {
         CategoryChart m = new CategoryChartBuilder().width(700).height(450).title(title).yAxisTitle("MiB").build();
         m.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         m.addSeries("measured peak (RSS increase)", labels, column(rows, "measured_peak_bytes", 1048576.0));
-        m.addSeries("ND4J counters peak", labels, column(rows, "peak_nd4j_bytes", 1048576.0));
-        m.addSeries("estimate", labels, column(rows, "estimated_bytes", 1048576.0));
+        // null where the engine has no such figure (SameDiff: no in-step counters, no estimate): no bar, not a 0
+        if (allNumbers(rows, "peak_nd4j_bytes")) {
+            m.addSeries("ND4J counters peak", labels, column(rows, "peak_nd4j_bytes", 1048576.0));
+        }
+        if (allNumbers(rows, "estimated_bytes")) {
+            m.addSeries("estimate", labels, column(rows, "estimated_bytes", 1048576.0));
+        }
         CategoryChart t = new CategoryChartBuilder().width(700).height(450).title("Step time (s)").build();
         t.getStyler().setLegendVisible(false);
         t.addSeries("step", labels, column(rows, "step_ms", 1000.0));
         BitmapEncoder.saveBitmap(List.of(m, t), 1, 2, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    private static boolean allNumbers(List<Map<String, Object>> rows, String key) {
+        return rows.stream().allMatch(r -> r.get(key) instanceof Number);
     }
 
     private static List<Double> column(List<Map<String, Object>> rows, String key, double divisor) {

@@ -9,6 +9,7 @@ import dev.infopro.dl4j.bench.ForkedJvm;
 import dev.infopro.dl4j.bench.MemoryBenchmark;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.models.CutPresets;
+import dev.infopro.dl4j.samediff.SameDiffLocalModel;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.dataset.DataSet;
@@ -27,13 +28,18 @@ import java.util.concurrent.Callable;
  * --arch zoo:NAME}) trained end to end (K = 1) and
  * as K local modules, each configuration in a fresh child JVM; or, with {@code --max-batch}, the largest batch that
  * trains under an off-heap limit. Local modules carry the InfoPro (Contrast) heads by default, or the greedy GAP +
- * softmax classifier (config 0c1f) with {@code --method greedy}.
+ * softmax classifier (config 0c1f) with {@code --method greedy}. With {@code --engine samediff} the same CIFAR ResNet
+ * with the preset cuts is trained as SameDiff module graphs ({@link BenchNetworks#buildSameDiff}); its rows have the
+ * same measured peak, and no estimate (the estimator models DL4J's layers), so {@code estimated_bytes} is null.
  */
 @Command(name = "memory", mixinStandardHelpOptions = true,
         description = "Peak training memory (measured and estimated) and step time for K = 1 (end to end) and K local"
                 + " modules, each in a fresh JVM; or --max-batch under an off-heap --limit.")
 public class MemoryCommand implements Callable<Integer> {
     static final int EXIT_OOM = 3;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec commandSpec;
 
     @Option(names = "--arch", defaultValue = "resnet110", description = "resnetN, N = 6n+2, or zoo:NAME (a model-zoo"
             + " network with random weights, always the memory-balanced split of K) (default ${DEFAULT-VALUE}).")
@@ -76,11 +82,21 @@ public class MemoryCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "2g", description = "Training-memory limit for --max-batch: peak RSS above the"
             + " JVM's start (off-heap, the heap is pre-touched), also passed to JavaCPP; e.g. 2g, 512m (default ${DEFAULT-VALUE}).")
     String limit;
+    @Option(names = "--engine", defaultValue = ENGINE_DL4J, description = "dl4j (ComputationGraph modules) or samediff"
+            + " (the same CIFAR ResNet with the preset cuts as SameDiff module graphs; no estimate, no --balanced,"
+            + " zoo:NAME or --no-trim) (default ${DEFAULT-VALUE}).")
+    String engine;
+
+    static final String ENGINE_DL4J = "dl4j";
+
     @Option(names = "--timeout", defaultValue = "600", description = "Seconds per child JVM (default ${DEFAULT-VALUE}).")
     int timeout;
 
     @Override
     public Integer call() throws Exception {
+        if (SameDiffTraining.isSameDiff(engine)) {
+            checkSameDiffSupported();
+        }
         ZooNetworks zoo = ZooNetworks.isZoo(arch) ? ZooNetworks.byArch(arch) : null;
         int depth = zoo != null ? 0 : Args.resnetDepth(arch);
         long[] chw = Args.chw(input);
@@ -113,18 +129,20 @@ public class MemoryCommand implements Callable<Integer> {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int k : ks) {
             Map<String, Object> row = maxBatch ? maxBatch(net, chw, k, limitBytes) : measure(net, chw, k, batch, steps, 0);
+            if (!maxBatch && Boolean.TRUE.equals(row.get("oom"))) { // a row without a peak to print or chart
+                throw new IllegalStateException("K=" + k + " batch " + batch + " ran out of memory: " + row.get("error"));
+            }
             long m = ((Number) row.get(maxBatch ? "max_batch" : "measured_peak_bytes")).longValue();
             if (k == 1) {
                 e2e = m;
             }
             row.put("ratio_to_e2e", e2e == null || e2e == 0 ? null : Math.round(1000.0 * m / e2e) / 1000.0);
             rows.add(row);
-            if (json) {
-                System.out.println(Json.line(row));
-            } else {
-                System.out.println(text(row));
-            }
-            System.out.flush();
+            // the command's own writer (stdout from the shell), so callers and tests that run the tool in-process
+            // get the rows; each row is flushed as soon as its child is done
+            java.io.PrintWriter screen = commandSpec.commandLine().getOut();
+            screen.println(json ? Json.line(row) : text(row));
+            screen.flush();
         }
         if (chart != null) {
             String what = maxBatch ? "Largest training batch under " + limit : "Training memory, batch " + batch;
@@ -134,13 +152,31 @@ public class MemoryCommand implements Callable<Integer> {
         return 0;
     }
 
+    // What the SameDiff engine cannot measure, with what to use instead.
+    private void checkSameDiffSupported() {
+        if (ZooNetworks.isZoo(arch)) {
+            throw new UsageException("--engine samediff measures the CIFAR ResNets (--arch resnetN); " + arch
+                    + " has no SameDiff form: use --engine dl4j");
+        }
+        if (balanced) {
+            throw new UsageException("--balanced picks the cuts with DL4J's memory estimator, which does not model"
+                    + " SameDiff graphs: drop --balanced for the preset cuts, or use --engine dl4j");
+        }
+        if (noTrim) {
+            throw new UsageException("--no-trim switches off the DL4J engine's native-memory release; the SameDiff"
+                    + " trainer always releases after each module: use --engine dl4j");
+        }
+    }
+
     private String text(Map<String, Object> r) {
         if (maxBatch) {
             return String.format("K=%-2s max batch %s under %s  ratio %s  cuts %s", r.get("k"), r.get("max_batch"), limit,
                     r.get("ratio_to_e2e"), r.get("cuts"));
         }
-        return String.format("K=%-2s measured %7.1f MiB  estimated %7.1f MiB  ratio %s  step %s ms  cuts %s",
-                r.get("k"), mib(r.get("measured_peak_bytes")), mib(r.get("estimated_bytes")), r.get("ratio_to_e2e"),
+        Object est = r.get("estimated_bytes"); // null: no estimator for this engine
+        return String.format("K=%-2s measured %7.1f MiB  estimated %11s  ratio %s  step %s ms  cuts %s",
+                r.get("k"), mib(r.get("measured_peak_bytes")),
+                est == null ? "n/a" : String.format("%7.1f MiB", mib(est)), r.get("ratio_to_e2e"),
                 r.get("step_ms"), r.get("cuts"));
     }
 
@@ -178,6 +214,7 @@ public class MemoryCommand implements Callable<Integer> {
         m.balanced = true;
         m.method = method.cliName;
         m.data = data;
+        m.engine = ENGINE_DL4J;
         m.timeout = 600;
         return m;
     }
@@ -198,7 +235,7 @@ public class MemoryCommand implements Callable<Integer> {
         }
         List<String> args = List.of(net, String.valueOf(chw[0]), String.valueOf(chw[1]),
                 String.valueOf(chw[2]), String.valueOf(b), String.valueOf(k), String.valueOf(st), String.valueOf(balanced),
-                String.valueOf(limitBytes), Method.parse(method).cliName, String.valueOf(!noTrim), data);
+                String.valueOf(limitBytes), Method.parse(method).cliName, String.valueOf(!noTrim), data, engine);
         ForkedJvm.Result r = ForkedJvm.run(MemoryCommand.class.getName(), jvm, args, timeout);
         if (r.getExitCode() == EXIT_OOM) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -294,9 +331,8 @@ public class MemoryCommand implements Callable<Integer> {
 
     /**
      * Child JVM entry: arch (resnetN or zoo:NAME) C H W batch K steps balanced limitBytes (0 = none) method
-     * releaseNativeMemory data ({@value #SYNTHETIC} or {@value #FASHION_MNIST}). Prints one JSON line; exit 3 when it
-     * ran out of memory
-     * (the message on stderr names the module).
+     * releaseNativeMemory data ({@value #SYNTHETIC} or {@value #FASHION_MNIST}) engine (dl4j or samediff). Prints
+     * one JSON line; exit 3 when it ran out of memory (on stderr, the DL4J engine's message names the module).
      */
     public static void main(String[] a) {
         InfoproCli.selectNativeBuild();
@@ -306,7 +342,8 @@ public class MemoryCommand implements Callable<Integer> {
         } catch (Throwable e) {
             if (ModuleOutOfMemoryException.isOutOfMemory(e)) {
                 String msg = e instanceof ModuleOutOfMemoryException ? e.getMessage()
-                        : "Out of memory (" + e + "). Use a larger K, --balanced, or a smaller batch";
+                        : "Out of memory (" + e + "). Use a larger K" + (SameDiffTraining.isSameDiff(a[12]) ? ""
+                        : ", --balanced,") + " or a smaller batch";
                 System.err.println(msg);
                 System.exit(EXIT_OOM);
             }
@@ -339,18 +376,31 @@ public class MemoryCommand implements Callable<Integer> {
         } else {
             ds = resnet.syntheticBatch(b, 1); // random images in [0, 1] and 10 classes, whatever the network
         }
-        ComputationGraphConfiguration net = zoo != null
-                ? zoo.build((int) c, (int) h, (int) w, 10, 1).getConfiguration() : resnet.configuration();
         List<String> preset = zoo != null ? (k == 1 ? List.of() : null) : cutsFor(depth, k, bal);
-        LocalModuleGraph[] built = new LocalModuleGraph[1];
         Normalization finalNorm = norm;
-        MemoryBenchmark.Result r = MemoryBenchmark.measure(() -> {
-            built[0] = BenchNetworks.build(net, InputType.convolutional(h, w, c), k, localMethod, preset, b, release,
-                    finalNorm);
-            return built[0];
-        }, ds, st, limitBytes);
+        MemoryBenchmark.Result r;
+        List<String> cuts;
+        if (SameDiffTraining.isSameDiff(a[12])) {
+            SameDiffLocalModel[] built = new SameDiffLocalModel[1];
+            r = MemoryBenchmark.measureSteps(() -> {
+                built[0] = BenchNetworks.buildSameDiff(resnet, k, localMethod, preset, finalNorm);
+                return () -> built[0].fit(ds);
+            }, k, b, st, limitBytes);
+            cuts = built[0].getCuts();
+        } else {
+            ComputationGraphConfiguration net = zoo != null
+                    ? zoo.build((int) c, (int) h, (int) w, 10, 1).getConfiguration() : resnet.configuration();
+            LocalModuleGraph[] built = new LocalModuleGraph[1];
+            r = MemoryBenchmark.measure(() -> {
+                built[0] = BenchNetworks.build(net, InputType.convolutional(h, w, c), k, localMethod, preset, b,
+                        release, finalNorm);
+                return built[0];
+            }, ds, st, limitBytes);
+            cuts = built[0].getConfig().getCuts();
+        }
         Map<String, Object> m = r.toMap();
-        m.put("cuts", built[0].getConfig().getCuts());
+        m.put("cuts", cuts);
+        m.put("engine", a[12]);
         m.put("arch", a[0]);
         m.put("balanced", (bal || zoo != null) && k > 1);
         m.put("method", k > 1 ? localMethod.cliName : "e2e");
