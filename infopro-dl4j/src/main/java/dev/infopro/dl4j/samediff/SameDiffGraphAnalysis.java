@@ -66,6 +66,15 @@ final class SameDiffGraphAnalysis {
                 }
             }
         }
+        for (String op : order) {
+            for (String v : inputsOf(op)) {
+                if (!v.equals(input) && graph.getVariable(v).getVariableType() == VariableType.PLACEHOLDER) {
+                    throw new IllegalArgumentException("The network reads the placeholder '" + v + "' besides the"
+                            + " input '" + input + "' (op '" + op + "'); local modules feed only the image: replace it"
+                            + " by a constant, e.g. a training flag");
+                }
+            }
+        }
         if (!dataOps.contains(producer(output))) {
             throw new IllegalArgumentException("The output '" + output + "' does not depend on the input '" + input
                     + "'");

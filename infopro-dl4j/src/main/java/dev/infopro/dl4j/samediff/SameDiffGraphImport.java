@@ -10,7 +10,6 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -206,7 +205,7 @@ public final class SameDiffGraphImport {
                     if (lossOps == null) {
                         return InfoProLosses.softmaxCrossEntropy(sd, out, y);
                     }
-                    SameDiffOpCopier.copy(graph, lossOps, Map.of(output, out, labels, y), sd);
+                    copyInto(analysis, lossOps, Map.of(output, out, labels, y), sd);
                     return sd.getVariable(loss);
                 }
 
@@ -215,7 +214,7 @@ public final class SameDiffGraphImport {
                     if (predictionOps == null) {
                         return standard.predict(sd, out);
                     }
-                    SameDiffOpCopier.copy(graph, predictionOps, Map.of(output, out), sd);
+                    copyInto(analysis, predictionOps, Map.of(output, out), sd);
                     return sd.getVariable(prediction);
                 }
             };
@@ -249,16 +248,21 @@ public final class SameDiffGraphImport {
         List<String> ops = analysis.segment(from, to);
         String source = from != null ? from : analysis.getInput();
         return (sd, x, training) -> {
-            List<String> todo = new ArrayList<>();
-            for (String op : ops) {
-                if (analysis.isDataOp(op) || !sd.getOps().containsKey(op)) { // an earlier unit's constant op is there
-                    todo.add(op);
-                }
-            }
-            Map<String, SDVariable> sub = new HashMap<>();
-            sub.put(source, x);
-            SameDiffOpCopier.copy(analysis.getGraph(), todo, sub, sd);
+            copyInto(analysis, ops, Map.of(source, x), sd);
             return sd.getVariable(to);
         };
+    }
+
+    // Copies ops of the analysed graph into sd, except the constant ops an earlier copy already put there (ops
+    // computed from parameters and constants alone can be needed by several units or by the loss).
+    private static void copyInto(SameDiffGraphAnalysis analysis, List<String> ops, Map<String, SDVariable> substitutes,
+                                 SameDiff sd) {
+        List<String> todo = new ArrayList<>();
+        for (String op : ops) {
+            if (analysis.isDataOp(op) || !sd.getOps().containsKey(op)) {
+                todo.add(op);
+            }
+        }
+        SameDiffOpCopier.copy(analysis.getGraph(), todo, substitutes, sd);
     }
 }

@@ -165,6 +165,14 @@ class SameDiffGraphImportTest {
         String name = assertThrows(IllegalArgumentException.class, () -> network(reserved)).getMessage();
         assertTrue(name.contains("uses the name 'labels'") && name.contains("renameVariable"), name);
 
+        SameDiff flag = SameDiff.create();
+        SDVariable im = flag.placeHolder("image", DT, -1, 1, 8, 8);
+        SDVariable scale = flag.placeHolder("scale", DT);
+        flag.mean("out", im.mul(scale), 2, 3);
+        String extra = assertThrows(IllegalArgumentException.class,
+                () -> SameDiffNetwork.fromGraph(flag).input("image").output("out").build()).getMessage();
+        assertTrue(extra.contains("reads the placeholder 'scale' besides the input 'image'"), extra);
+
         SameDiff flat = SameDiff.create();
         SDVariable x = flat.placeHolder("x", DT, -1, 64);
         flat.mmul("out", x, flat.var("w", Nd4j.rand(DT, 64, 3)));
