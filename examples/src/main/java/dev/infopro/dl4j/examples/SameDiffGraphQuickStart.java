@@ -1,10 +1,5 @@
 package dev.infopro.dl4j.examples;
 
-import dev.infopro.dl4j.config.LocalLearning;
-import dev.infopro.dl4j.data.DatasetSplits;
-import dev.infopro.dl4j.data.Datasets;
-import dev.infopro.dl4j.data.ImageDataSetIterator;
-import dev.infopro.dl4j.optim.TorchSgd;
 import dev.infopro.dl4j.samediff.SameDiffLocalModel;
 import dev.infopro.dl4j.samediff.SameDiffNetwork;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -67,7 +62,10 @@ public final class SameDiffGraphQuickStart {
         return sd.nn.relu(name + "_relu", sd.cnn.conv2d(name, x, w, b, c), 0.0);
     }
 
-    /** Loads the graph in {@code file}, cuts it after {@code conv2_relu} and trains it; prints the test accuracy. */
+    /**
+     * Loads the graph in {@code file}, cuts it after {@code conv2_relu} and trains it as the other quick start
+     * trains its network; prints the test accuracy.
+     */
     public static SameDiffLocalModel train(File file, int trainImages, int epochs) throws Exception {
         SameDiff graph = SameDiff.load(file, true);
         SameDiffNetwork net = SameDiffNetwork.fromGraph(graph)
@@ -76,22 +74,6 @@ public final class SameDiffGraphQuickStart {
                 .loss("loss_ce", "label")        // the last module trains with the graph's own loss
                 .build();
         System.out.println("valid cuts: " + net.getUnitNames().subList(0, net.getUnitNames().size() - 1));
-        DatasetSplits data = Datasets.loadEmbeddedFashionMnist();
-        data = data.toBuilder().train(data.getTrain().subset(trainImages)).build();
-        try (ImageDataSetIterator train = data.trainIterator(32, 42);
-             ImageDataSetIterator test = data.testIterator(256)) {
-            SameDiffLocalModel local = SameDiffLocalModel.builder(net)
-                    .cutAfter("conv2_relu")                        // K = 2
-                    .method(LocalLearning.infoProContrast())
-                    .inputNormalization(train.getNormalization()) // the decoder rebuilds the image in [0, 1]
-                    .updater(new TorchSgd(0.02))
-                    .weightDecay(1e-4)
-                    .seed(42)
-                    .build();
-            local.fit(train, epochs);
-            System.out.printf("test accuracy after %d epoch(s) on %d images: %.4f%n", epochs, trainImages,
-                    local.evaluate(test).accuracy());
-            return local;
-        }
+        return SameDiffQuickStart.trainOnFashionMnist(net, "conv2_relu", trainImages, epochs); // K = 2
     }
 }

@@ -46,12 +46,21 @@ public final class SameDiffQuickStart {
 
     /** Trains K = 2 (cut after block1) on {@code trainImages} images and prints the test accuracy. */
     public static SameDiffLocalModel train(int trainImages, int epochs) throws Exception {
+        return trainOnFashionMnist(network(), "block1", trainImages, epochs);
+    }
+
+    /**
+     * Trains {@code net} cut after {@code cut} (K = 2) with InfoPro (Contrast) on the first {@code trainImages}
+     * embedded Fashion-MNIST training images, and prints the test accuracy.
+     */
+    public static SameDiffLocalModel trainOnFashionMnist(SameDiffNetwork net, String cut, int trainImages, int epochs)
+            throws Exception {
         DatasetSplits data = Datasets.loadEmbeddedFashionMnist();
         data = data.toBuilder().train(data.getTrain().subset(trainImages)).build();
         try (ImageDataSetIterator train = data.trainIterator(32, 42);
              ImageDataSetIterator test = data.testIterator(256)) {
-            SameDiffLocalModel local = SameDiffLocalModel.builder(network())
-                    .cutAfter("block1")
+            SameDiffLocalModel local = SameDiffLocalModel.builder(net)
+                    .cutAfter(cut)
                     .method(LocalLearning.infoProContrast())
                     .inputNormalization(train.getNormalization()) // the decoder rebuilds the image in [0, 1]
                     .updater(new TorchSgd(0.02))

@@ -329,6 +329,11 @@ final class SameDiffGraphAnalysis {
         return sorted;
     }
 
+    /** The ops the output needs, in topological order. */
+    List<String> getOrder() {
+        return Collections.unmodifiableList(order);
+    }
+
     /** Whether {@code op} depends on the input (else it computes from parameters and constants only). */
     boolean isDataOp(String op) {
         return dataOps.contains(op);

@@ -6,10 +6,12 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.BatchNorm;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -125,7 +127,8 @@ public final class SameDiffGraphImport {
             SameDiffGraphAnalysis analysis = new SameDiffGraphAnalysis(graph, in, output);
             DataType dt = graph.getVariable(in).dataType();
             long[] chw = imageShape(in);
-            SameDiffOutput out = output(analysis);
+            Map<String, Integer> ranks = batchNormRanks(analysis, in, dt, chw);
+            SameDiffOutput out = output(analysis, ranks);
             List<String> cuts = analysis.validCuts();
             List<String> bounds = new ArrayList<>(cuts);
             bounds.add(output);
@@ -138,7 +141,10 @@ public final class SameDiffGraphImport {
                     });
             String from = null;
             for (String to : bounds) {
-                b.unit(to, segment(analysis, from, to));
+                b.unit(to, segment(analysis, from, to, ranks));
+                if (analysis.segment(from, to).stream().anyMatch(op -> ranks.containsKey(op))) {
+                    b.batchNormUnit(to);
+                }
                 from = to;
             }
             return b.build();
@@ -187,7 +193,27 @@ public final class SameDiffGraphImport {
             return (int) s[1];
         }
 
-        private SameDiffOutput output(SameDiffGraphAnalysis analysis) {
+        // The rank of each batchnorm op's input in the network: the op is written out (SameDiffOpCopier), which
+        // needs it, and SameDiff knows shapes only after running the graph.
+        private Map<String, Integer> batchNormRanks(SameDiffGraphAnalysis analysis, String in, DataType dt,
+                                                    long[] chw) {
+            Map<String, String> inputs = new HashMap<>();
+            for (String op : analysis.getOrder()) {
+                if (graph.getOps().get(op).getOp() instanceof BatchNorm) {
+                    inputs.put(op, analysis.inputsOf(op).get(0));
+                }
+            }
+            Map<String, Integer> ranks = new HashMap<>();
+            if (!inputs.isEmpty()) {
+                INDArray zeros = Nd4j.zeros(dt, 2, chw[0], chw[1], chw[2]);
+                Map<String, INDArray> values = graph.output(Map.of(in, zeros), new ArrayList<>(inputs.values()));
+                SessionMemory.release(graph);
+                inputs.forEach((op, v) -> ranks.put(op, values.get(v).rank()));
+            }
+            return ranks;
+        }
+
+        private SameDiffOutput output(SameDiffGraphAnalysis analysis, Map<String, Integer> ranks) {
             if (loss == null != (labels == null)) {
                 throw new IllegalArgumentException("loss(...) needs both the loss variable and the labels placeholder");
             }
@@ -205,7 +231,7 @@ public final class SameDiffGraphImport {
                     if (lossOps == null) {
                         return InfoProLosses.softmaxCrossEntropy(sd, out, y);
                     }
-                    copyInto(analysis, lossOps, Map.of(output, out, labels, y), sd);
+                    copyInto(analysis, lossOps, Map.of(output, out, labels, y), sd, ranks);
                     return sd.getVariable(loss);
                 }
 
@@ -214,7 +240,7 @@ public final class SameDiffGraphImport {
                     if (predictionOps == null) {
                         return standard.predict(sd, out);
                     }
-                    copyInto(analysis, predictionOps, Map.of(output, out), sd);
+                    copyInto(analysis, predictionOps, Map.of(output, out), sd, ranks);
                     return sd.getVariable(prediction);
                 }
             };
@@ -244,11 +270,12 @@ public final class SameDiffGraphImport {
     }
 
     // A unit: copies the ops that compute `to` from `from` (the input when null) into a module graph.
-    private static SameDiffUnit segment(SameDiffGraphAnalysis analysis, String from, String to) {
+    private static SameDiffUnit segment(SameDiffGraphAnalysis analysis, String from, String to,
+                                        Map<String, Integer> ranks) {
         List<String> ops = analysis.segment(from, to);
         String source = from != null ? from : analysis.getInput();
         return (sd, x, training) -> {
-            copyInto(analysis, ops, Map.of(source, x), sd);
+            copyInto(analysis, ops, Map.of(source, x), sd, ranks);
             return sd.getVariable(to);
         };
     }
@@ -256,13 +283,13 @@ public final class SameDiffGraphImport {
     // Copies ops of the analysed graph into sd, except the constant ops an earlier copy already put there (ops
     // computed from parameters and constants alone can be needed by several units or by the loss).
     private static void copyInto(SameDiffGraphAnalysis analysis, List<String> ops, Map<String, SDVariable> substitutes,
-                                 SameDiff sd) {
+                                 SameDiff sd, Map<String, Integer> ranks) {
         List<String> todo = new ArrayList<>();
         for (String op : ops) {
             if (analysis.isDataOp(op) || !sd.getOps().containsKey(op)) {
                 todo.add(op);
             }
         }
-        SameDiffOpCopier.copy(analysis.getGraph(), todo, substitutes, sd);
+        SameDiffOpCopier.copy(analysis.getGraph(), todo, substitutes, sd, ranks);
     }
 }

@@ -3,9 +3,7 @@ package dev.infopro.dl4j.samediff;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
-import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import dev.infopro.dl4j.heads.SameDiffLayers;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.BatchNorm;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,7 +13,9 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
@@ -45,6 +45,7 @@ public final class SameDiffNetwork {
     private final List<SameDiffUnit> units;
     private final SameDiffOutput output;
     private final UnaryOperator<String> cutAdvice;
+    private final Set<String> batchNormUnits;
     private Map<String, long[]> shapes;
 
     private SameDiffNetwork(Builder b) {
@@ -55,6 +56,7 @@ public final class SameDiffNetwork {
         this.units = Collections.unmodifiableList(new ArrayList<>(b.units.values()));
         this.output = b.output;
         this.cutAdvice = b.cutAdvice;
+        this.batchNormUnits = Set.copyOf(b.batchNormUnits);
     }
 
     /**
@@ -169,10 +171,15 @@ public final class SameDiffNetwork {
 
     /**
      * Whether units {@code from} (inclusive) to {@code to} (exclusive) hold a batch norm: one of
-     * {@link SameDiffLayers#batchNorm} or SameDiff's {@code batchnorm} op. The default lambdas depend on it, as on the
-     * DL4J path ({@link dev.infopro.dl4j.config.LambdaSchedule#defaultFor}).
+     * {@link SameDiffLayers#batchNorm}, or, in a network made from a graph, SameDiff's {@code batchnorm} op. The
+     * default lambdas depend on it, as on the DL4J path ({@link dev.infopro.dl4j.config.LambdaSchedule#defaultFor}).
      */
     public boolean hasBatchNorm(int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (batchNormUnits.contains(unitNames.get(i))) {
+                return true;
+            }
+        }
         SameDiff sd = SameDiff.create();
         long[] in = from == 0 ? inputShape : unitShapes().get(unitNames.get(from - 1));
         define(sd, sd.placeHolder(INPUT, dataType, SameDiffModuleGraphs.withBatch(in)), from, to, false);
@@ -180,11 +187,6 @@ public final class SameDiffNetwork {
             String n = v.name();
             if (v.getVariableType() == VariableType.CONSTANT && n.endsWith(SameDiffLayers.RUNNING_MEAN)
                     && sd.hasVariable(n.substring(0, n.length() - SameDiffLayers.RUNNING_MEAN.length()) + "_gamma")) {
-                return true;
-            }
-        }
-        for (SameDiffOp op : sd.getOps().values()) {
-            if (op.getOp() instanceof BatchNorm) {
                 return true;
             }
         }
@@ -199,6 +201,7 @@ public final class SameDiffNetwork {
         private SameDiffOutput output = SameDiffOutput.softmaxCrossEntropy();
         private DataType dataType = DataType.FLOAT;
         private UnaryOperator<String> cutAdvice;
+        private final Set<String> batchNormUnits = new HashSet<>();
 
         private Builder(long[] inputShape, int numClasses) {
             for (long d : inputShape) {
@@ -241,6 +244,12 @@ public final class SameDiffNetwork {
         // How a network made from a graph explains a name that is not one of its cut points.
         Builder cutAdvice(UnaryOperator<String> advice) {
             this.cutAdvice = advice;
+            return this;
+        }
+
+        // Units that hold a batch norm the scratch-graph check cannot see (a graph's batchnorm op, written out).
+        Builder batchNormUnit(String unit) {
+            batchNormUnits.add(unit);
             return this;
         }
 

@@ -1,11 +1,13 @@
 package dev.infopro.dl4j.samediff;
 
 import org.nd4j.autodiff.functions.DifferentialFunction;
+import org.nd4j.autodiff.samediff.NameScope;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.autodiff.samediff.internal.Variable;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.BatchNorm;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,10 +30,12 @@ final class SameDiffOpCopier {
      * Adds {@code ops} of {@code source} (in topological order) to {@code target}.
      *
      * @param substitutes source variables to read from target variables instead (e.g. the module input)
+     * @param ranks       the input rank of each {@code batchnorm} op among {@code ops}, by op name
      * @throws IllegalArgumentException when a name is taken in the target, or an op reads a placeholder or
      *                                  activation that is neither copied nor substituted
      */
-    static void copy(SameDiff source, List<String> ops, Map<String, SDVariable> substitutes, SameDiff target) {
+    static void copy(SameDiff source, List<String> ops, Map<String, SDVariable> substitutes, SameDiff target,
+                     Map<String, Integer> ranks) {
         for (String name : ops) {
             SameDiffOp op = source.getOps().get(name);
             if (target.getOps().containsKey(name)) {
@@ -42,6 +46,10 @@ final class SameDiffOpCopier {
             for (String v : op.getInputsToOp() == null ? List.<String>of() : op.getInputsToOp()) {
                 SDVariable sub = substitutes.get(v);
                 inputs.add(sub != null ? sub.name() : ensureLeaf(source, v, name, target));
+            }
+            if (op.getOp() instanceof BatchNorm) {
+                batchNorm(source, (BatchNorm) op.getOp(), name, inputs, target, ranks.get(name));
+                continue;
             }
             DifferentialFunction clone = op.getOp().dup();
             clone.setSameDiff(target);
@@ -70,6 +78,44 @@ final class SameDiffOpCopier {
             }
             clone.configureWithSameDiff(target);
         }
+    }
+
+    /**
+     * SameDiff's {@code batchnorm} op cannot be differentiated in M2.1: the gradient function clones every op through
+     * FlatBuffers, which restores the op's axis arguments but not the field its {@code doDiff} reads, and fails with
+     * "Invalid axis argument: axis must be specified". So the op is written out as the same arithmetic, {@code
+     * (x - mean) / sqrt(var + eps) * gamma + beta} on the statistics it is given, broadcast over its axis; its output
+     * keeps its name.
+     */
+    private static void batchNorm(SameDiff source, BatchNorm op, String name, List<String> inputs, SameDiff target,
+                                  Integer rank) {
+        long[] iArgs = op.iArgs();
+        boolean gamma = iArgs.length > 0 ? iArgs[0] != 0 : op.isApplyGamma();
+        boolean beta = iArgs.length > 1 ? iArgs[1] != 0 : op.isApplyBeta();
+        SDVariable x = target.getVariable(inputs.get(0));
+        if (rank == null || iArgs.length != 3 || inputs.size() != 3 + (gamma ? 1 : 0) + (beta ? 1 : 0)) {
+            throw new IllegalArgumentException("Batch-norm op '" + name + "': only a batch norm over one axis of an"
+                    + " input of known rank can be trained (SameDiff's batchnorm op has no working gradient in"
+                    + " 1.0.0-M2.1, so it is written out); got axis " + java.util.Arrays.toString(iArgs)
+                    + " and input rank " + rank);
+        }
+        long[] bc = new long[rank];
+        java.util.Arrays.fill(bc, 1);
+        bc[(int) (iArgs[2] < 0 ? iArgs[2] + rank : iArgs[2])] = -1;
+        SDVariable y;
+        // Under the op's own name, so that the new ops cannot take the name of an op of the graph copied later.
+        try (NameScope scope = target.withNameScope(name)) {
+            SDVariable mean = target.getVariable(inputs.get(1)).reshape(bc);
+            SDVariable var = target.getVariable(inputs.get(2)).reshape(bc);
+            y = x.sub(mean).div(target.math.sqrt(var.add(op.getEpsilon())));
+            if (gamma) {
+                y = y.mul(target.getVariable(inputs.get(3)).reshape(bc));
+            }
+            if (beta) {
+                y = y.add(target.getVariable(inputs.get(gamma ? 4 : 3)).reshape(bc));
+            }
+        }
+        y.rename(source.getOps().get(name).getOutputsOfOp().get(0));
     }
 
     // What the op reads: an activation copied before, or a parameter or constant, copied with its value the first time.
