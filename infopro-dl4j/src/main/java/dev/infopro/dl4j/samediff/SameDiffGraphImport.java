@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
  * error that says why, e.g. which variables cross it. The graph's ops are copied into each module graph as they are,
  * with the values of its parameters (VARIABLE type: these are trained) and constants (CONSTANT type: not trained; turn
  * frozen weights into parameters with {@code graph.convertToVariables(...)} first). They run the same way in training
- * and in inference: a batch-norm op uses the statistics it is given. The graph itself is never changed.
+ * and in inference: a batch-norm op uses the statistics it is given. The graph itself is never changed, but the
+ * network reads it whenever it builds a module graph or an export, so leave it unchanged while the network is used.
  */
 public final class SameDiffGraphImport {
     /** Names the library uses in module graphs, which the graph's own variables and ops must not use. */
