@@ -16,7 +16,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-CUTS = {(20, 2): ["s2b0"], (20, 4): ["s1b1", "s2b0", "s2b2"]}  # the library's presets (CutPresets) for ResNet-20
+# the library's presets (CutPresets): ResNet-20 split evenly, ResNet-110 the paper's table
+CUTS = {(20, 2): ["s2b0"], (20, 4): ["s1b1", "s2b0", "s2b2"],
+        (110, 2): ["s2b8"], (110, 4): ["s1b11", "s2b7", "s3b3"]}
 
 
 class Block(nn.Module):

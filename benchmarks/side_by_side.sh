@@ -21,6 +21,7 @@ import json, sys
 o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print(f"{o['arch']} {o['input']} batch {o['batch']} {o['method']} K={o['k']}: infopro-dl4j median {o['median_step_ms']} ms"
       f" (min {o['min_step_ms']}), {t['framework']} median {t['median_step_ms']} ms (min {t['min_step_ms']}),"
-      f" ratio {o['median_step_ms'] / t['median_step_ms']:.2f}x (min {o['min_step_ms'] / t['min_step_ms']:.2f}x)")
+      f" ratio {o['median_step_ms'] / t['median_step_ms']:.2f}x (min {o['min_step_ms'] / t['min_step_ms']:.2f}x);"
+      f" whole-process peak RSS {o['peak_rss_mib']} MiB vs {t['peak_rss_mib']} MiB")
 PY
 done
