@@ -4,7 +4,6 @@ import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.optim.TorchSgd;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
@@ -47,13 +46,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * correctly, trained as it is); the Gemm and MatMul exports of the same weights show the importer's faults and their
  * repair with SameDiff's own {@code mmul} + {@code add} after import.
  *
- * <p>Run on demand, in a JVM of its own: {@code mvn -B -pl infopro-dl4j test -Dtest=OnnxImportedGraphTest
- * -Dinfopro.onnx=true}. It passes there, but in the full suite's shared JVM the native heap was found corrupted
- * twice (glibc "corrupted size vs. prev_size" at exit, "free(): invalid pointer" during this class's first training
- * step) after its imported ops had run, so it stays out of the default build until that is understood.
+ * <p>It runs in a JVM of its own (the {@code onnx-import} execution of infopro-dl4j's pom): in the full suite's
+ * shared JVM the native heap was found corrupted twice (glibc "corrupted size vs. prev_size" at exit, "free(): invalid
+ * pointer" during this class's first training step) after its imported ops had run; alone it passed every time.
  */
-@EnabledIfSystemProperty(named = "infopro.onnx", matches = "true", disabledReason = "on demand: -Dinfopro.onnx=true"
-        + " (ND4J's native heap was found corrupted in the full suite's JVM after this class ran)")
 class OnnxImportedGraphTest {
     private static final String REF = "/onnx/small_cnn_ref.json";
     /** The importer's names: the ONNX graph's input and output names, and its nodes' output names. */
