@@ -124,13 +124,7 @@ class OnnxImportedGraphTest {
     }
 
     private static DataSet batch(int n, long seed) {
-        Nd4j.getRandom().setSeed(seed);
-        INDArray x = Nd4j.rand(DataType.FLOAT, n, 1, 12, 12);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, n, 10);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % 10, 1.0);
-        }
-        return new DataSet(x, y);
+        return SyntheticBatch.of(DataType.FLOAT, n, 12, 10, seed);
     }
 
     private static INDArray logits(SameDiff g, String output, INDArray x) {

@@ -86,13 +86,7 @@ class SameDiffGraphImportTest {
     }
 
     private static DataSet batch(int n, long seed) {
-        Nd4j.getRandom().setSeed(seed);
-        INDArray x = Nd4j.rand(DT, n, 1, 8, 8);
-        INDArray y = Nd4j.zeros(DT, n, 3);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % 3, 1.0);
-        }
-        return new DataSet(x, y);
+        return SyntheticBatch.of(DT, n, 8, 3, seed);
     }
 
     @Test

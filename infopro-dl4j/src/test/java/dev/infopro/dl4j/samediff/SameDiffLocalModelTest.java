@@ -20,7 +20,6 @@ import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.io.File;
@@ -57,13 +56,7 @@ class SameDiffLocalModelTest {
     }
 
     private static DataSet batch(int n, long seed) {
-        Nd4j.getRandom().setSeed(seed);
-        INDArray x = Nd4j.rand(DataType.DOUBLE, n, 1, 12, 12);
-        INDArray y = Nd4j.zeros(DataType.DOUBLE, n, 4);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % 4, 1.0);
-        }
-        return new DataSet(x, y);
+        return SyntheticBatch.of(DataType.DOUBLE, n, 12, 4, seed);
     }
 
     @Test
