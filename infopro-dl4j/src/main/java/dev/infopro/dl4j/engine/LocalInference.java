@@ -73,6 +73,11 @@ final class LocalInference {
                     e.eval(ds.getLabels(), out);
                 }
                 release(out, null);
+                if (releaseNativeMemory.getAsBoolean()) {
+                    // Each batch's freed memory goes back now: trimmed only at the end, the C heap of an evaluation
+                    // over 10,000 images reached twice the training peak (docs/benchmarks/memory.md, section 8).
+                    NativeHeap.trim();
+                }
             }
         } finally {
             if (releaseNativeMemory.getAsBoolean()) {
