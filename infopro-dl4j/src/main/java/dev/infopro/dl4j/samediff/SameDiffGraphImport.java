@@ -128,25 +128,36 @@ public final class SameDiffGraphImport {
             SameDiffGraphAnalysis analysis = new SameDiffGraphAnalysis(graph, in, output);
             DataType dt = graph.getVariable(in).dataType();
             long[] chw = imageShape(in);
-            Map<String, Integer> ranks = batchNormRanks(analysis, in, dt, chw);
-            SameDiffOutput out = output(analysis, ranks);
-            List<String> cuts = analysis.validCuts();
-            List<String> bounds = new ArrayList<>(cuts);
+            List<String> bounds = new ArrayList<>(analysis.validCuts());
             bounds.add(output);
-            checkNames(analysis, bounds, in);
-            int classes = numClasses != null ? numClasses : outputSize(in, dt, chw);
+            List<List<String>> segments = new ArrayList<>(); // segment i computes bounds[i] from bounds[i - 1]
+            for (int i = 0; i < bounds.size(); i++) {
+                segments.add(analysis.segment(i == 0 ? null : bounds.get(i - 1), bounds.get(i)));
+            }
+            checkNames(analysis, segments, in);
+            Map<String, String> batchNormInputs = new HashMap<>();
+            for (String op : analysis.getOrder()) {
+                if (graph.getOps().get(op).getOp() instanceof BatchNorm) {
+                    batchNormInputs.put(op, analysis.inputsOf(op).get(0));
+                }
+            }
+            Map<String, INDArray> probe = probe(in, dt, chw, batchNormInputs.values());
+            int classes = numClasses != null ? numClasses : outputSize(probe.get(output).shape());
+            // The written-out batch norms (SameDiffOpCopier) need their input's rank, known only after a run.
+            Map<String, Integer> ranks = new HashMap<>();
+            batchNormInputs.forEach((op, v) -> ranks.put(op, probe.get(v).rank()));
+            SameDiffOutput out = output(analysis, ranks);
             SameDiffNetwork.Builder b = SameDiffNetwork.builder(chw[0], chw[1], chw[2], classes).dataType(dt)
                     .output(out).cutAdvice(name -> {
                         String why = analysis.whyNotCut(name);
                         return why == null ? "it is not a unit of this network" : why;
                     });
-            String from = null;
-            for (String to : bounds) {
-                b.unit(to, segment(analysis, from, to, ranks));
-                if (analysis.segment(from, to).stream().anyMatch(op -> ranks.containsKey(op))) {
-                    b.batchNormUnit(to);
+            for (int i = 0; i < bounds.size(); i++) {
+                b.unit(bounds.get(i), unit(analysis, i == 0 ? in : bounds.get(i - 1), segments.get(i), bounds.get(i),
+                        ranks));
+                if (segments.get(i).stream().anyMatch(ranks::containsKey)) {
+                    b.batchNormUnit(bounds.get(i));
                 }
-                from = to;
             }
             return b.build();
         }
@@ -183,35 +194,27 @@ public final class SameDiffGraphImport {
             }
         }
 
-        private int outputSize(String in, DataType dt, long[] chw) {
-            INDArray zeros = Nd4j.zeros(dt, 2, chw[0], chw[1], chw[2]);
-            long[] s = graph.output(Map.of(in, zeros), output).get(output).shape();
+        // One run of the graph on two zero images for what SameDiff knows only after execution: the output's shape
+        // (unless the number of classes is given) and the given variables' values.
+        private Map<String, INDArray> probe(String in, DataType dt, long[] chw, java.util.Collection<String> more) {
+            List<String> names = new ArrayList<>(more);
+            if (numClasses == null) {
+                names.add(output);
+            }
+            if (names.isEmpty()) {
+                return Map.of();
+            }
+            Map<String, INDArray> values = graph.output(Map.of(in, Nd4j.zeros(dt, 2, chw[0], chw[1], chw[2])), names);
             SessionMemory.release(graph);
+            return values;
+        }
+
+        private int outputSize(long[] s) {
             if (s.length != 2) {
                 throw new IllegalArgumentException("The output '" + output + "' has shape " + Arrays.toString(s)
                         + " for two images; the library needs logits [N, classes]");
             }
             return (int) s[1];
-        }
-
-        // The rank of each batchnorm op's input in the network: the op is written out (SameDiffOpCopier), which
-        // needs it, and SameDiff knows shapes only after running the graph.
-        private Map<String, Integer> batchNormRanks(SameDiffGraphAnalysis analysis, String in, DataType dt,
-                                                    long[] chw) {
-            Map<String, String> inputs = new HashMap<>();
-            for (String op : analysis.getOrder()) {
-                if (graph.getOps().get(op).getOp() instanceof BatchNorm) {
-                    inputs.put(op, analysis.inputsOf(op).get(0));
-                }
-            }
-            Map<String, Integer> ranks = new HashMap<>();
-            if (!inputs.isEmpty()) {
-                INDArray zeros = Nd4j.zeros(dt, 2, chw[0], chw[1], chw[2]);
-                Map<String, INDArray> values = graph.output(Map.of(in, zeros), new ArrayList<>(inputs.values()));
-                SessionMemory.release(graph);
-                inputs.forEach((op, v) -> ranks.put(op, values.get(v).rank()));
-            }
-            return ranks;
         }
 
         private SameDiffOutput output(SameDiffGraphAnalysis analysis, Map<String, Integer> ranks) {
@@ -248,16 +251,14 @@ public final class SameDiffGraphImport {
         }
 
         // The library's names must stay free in the module graphs; the input and labels placeholders are replaced.
-        private void checkNames(SameDiffGraphAnalysis analysis, List<String> bounds, String in) {
+        private void checkNames(SameDiffGraphAnalysis analysis, List<List<String>> segments, String in) {
             Set<String> used = new HashSet<>();
-            String from = null;
-            for (String to : bounds) {
-                for (String op : analysis.segment(from, to)) {
+            for (List<String> segment : segments) {
+                for (String op : segment) {
                     used.add(op);
                     used.addAll(analysis.inputsOf(op));
                     used.addAll(analysis.outputsOf(op));
                 }
-                from = to;
             }
             used.remove(in);
             for (String n : used) {
@@ -270,11 +271,9 @@ public final class SameDiffGraphImport {
         }
     }
 
-    // A unit: copies the ops that compute `to` from `from` (the input when null) into a module graph.
-    private static SameDiffUnit segment(SameDiffGraphAnalysis analysis, String from, String to,
-                                        Map<String, Integer> ranks) {
-        List<String> ops = analysis.segment(from, to);
-        String source = from != null ? from : analysis.getInput();
+    // A unit: copies the ops that compute `to` from `source` (the input or the previous cut) into a module graph.
+    private static SameDiffUnit unit(SameDiffGraphAnalysis analysis, String source, List<String> ops, String to,
+                                     Map<String, Integer> ranks) {
         return (sd, x, training) -> {
             copyInto(analysis, ops, Map.of(source, x), sd, ranks);
             return sd.getVariable(to);

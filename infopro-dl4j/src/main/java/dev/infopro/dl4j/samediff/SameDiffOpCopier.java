@@ -89,9 +89,9 @@ final class SameDiffOpCopier {
      */
     private static void batchNorm(SameDiff source, BatchNorm op, String name, List<String> inputs, SameDiff target,
                                   Integer rank) {
-        long[] iArgs = op.iArgs();
-        boolean gamma = iArgs.length > 0 ? iArgs[0] != 0 : op.isApplyGamma();
-        boolean beta = iArgs.length > 1 ? iArgs[1] != 0 : op.isApplyBeta();
+        long[] iArgs = op.iArgs(); // applyGamma, applyBeta, axis
+        boolean gamma = iArgs.length == 3 && iArgs[0] != 0;
+        boolean beta = iArgs.length == 3 && iArgs[1] != 0;
         SDVariable x = target.getVariable(inputs.get(0));
         if (rank == null || iArgs.length != 3 || inputs.size() != 3 + (gamma ? 1 : 0) + (beta ? 1 : 0)) {
             throw new IllegalArgumentException("Batch-norm op '" + name + "': only a batch norm over one axis of an"
