@@ -20,6 +20,7 @@ import java.util.Map;
  * Cuts a {@link ComputationGraphConfiguration} into per-module configurations: module k = the backbone vertices
  * between cut k-1 and cut k (copied unchanged, including their preprocessors), one input named like the previous
  * cut vertex, plus the auxiliary heads attached to its cut vertex. The last module keeps the original outputs.
+ * ReLU layers that may overwrite their input do so in the modules ({@link InPlaceActivations}).
  */
 public final class GraphSplitter {
 
@@ -121,6 +122,7 @@ public final class GraphSplitter {
             gb.setOutputs(outputs.toArray(new String[0]));
             gb.setInputTypes(inTypes);
             ComputationGraphConfiguration mc = gb.build();
+            InPlaceActivations.apply(mc);
             if (updater != null) {
                 for (GraphVertex gv : mc.getVertices().values()) {
                     if (gv instanceof LayerVertex && ((LayerVertex) gv).getLayerConf().getLayer() instanceof BaseLayer) {

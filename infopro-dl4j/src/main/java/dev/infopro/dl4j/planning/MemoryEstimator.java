@@ -18,10 +18,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Analytic training memory from DL4J's memory reports ({@code getMemoryReport(InputType...)} with
- * {@link MemoryUseMode#TRAINING} and {@link CacheMode#NONE}).
+ * {@link MemoryUseMode#TRAINING} and {@link CacheMode#NONE}). A vertex that the engine runs in place
+ * ({@link InPlaceActivations}) is counted without an activation of its own.
  *
  * <p>End to end, the whole graph's report is the estimate. For local training each module graph (backbone part plus
  * heads) is reported on its own: parameters, gradients and updater state of all modules add up, activations and
@@ -46,6 +48,7 @@ public final class MemoryEstimator {
     public static NetworkMemoryReport report(ComputationGraphConfiguration conf, InputType... inputTypes) {
         Map<String, InputType> types = GraphSplitter.activationTypes(conf, inputTypes);
         Map<String, MemoryReport> reports = new LinkedHashMap<>();
+        Set<String> inPlace = InPlaceActivations.runningInPlace(conf);
         for (String v : new GraphAnalysis(conf).topologicalOrder(false)) {
             GraphVertex gv = conf.getVertices().get(v);
             List<String> ins = conf.getVertexInputs().get(v);
@@ -53,7 +56,12 @@ public final class MemoryEstimator {
             for (int i = 0; i < in.length; i++) {
                 in[i] = types.get(ins.get(i));
             }
-            reports.put(v, vertexReport(v, gv, in, types.get(v)));
+            MemoryReport r = vertexReport(v, gv, in, types.get(v));
+            if (inPlace.contains(v) && r instanceof LayerMemoryReport) {
+                // it overwrites an input instead of writing a new map: no activation of its own
+                ((LayerMemoryReport) r).setOutputType(InputType.feedForward(0));
+            }
+            reports.put(v, r);
         }
         return new NetworkMemoryReport(reports, ComputationGraphConfiguration.class, "ComputationGraph", inputTypes);
     }

@@ -5,7 +5,8 @@
  * configurations with auxiliary heads ({@link dev.infopro.dl4j.planning.GraphSplitter}). Also: which vertices are
  * valid module boundaries ({@link dev.infopro.dl4j.planning.GraphAnalysis}), which of them end a block of the
  * network and so may be chosen automatically ({@link dev.infopro.dl4j.planning.BlockBoundaries}), and copying weights between the whole
- * network and its modules ({@link dev.infopro.dl4j.planning.WeightTransfer}). Estimates only; it never trains, and
+ * network and its modules ({@link dev.infopro.dl4j.planning.WeightTransfer}), and which ReLUs and sums of the
+ * modules may overwrite their input ({@link dev.infopro.dl4j.planning.InPlaceActivations}). Estimates only; it never trains, and
  * depends on no package that does.
  */
 package dev.infopro.dl4j.planning;
