@@ -1,5 +1,6 @@
 package dev.infopro.dl4j.cli;
 
+import dev.infopro.dl4j.backend.NativeHeap;
 import dev.infopro.dl4j.backend.OneDnnHelpers;
 import dev.infopro.dl4j.bench.MemoryBenchmark;
 import dev.infopro.dl4j.models.CifarResNet;
@@ -15,6 +16,7 @@ import picocli.CommandLine.Option;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -113,6 +115,7 @@ public class BenchCommand {
             out.put("backend", Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend", "?"));
             out.put("native_build", System.getProperty("org.bytedeco.javacpp.platform.extension", ""));
             out.put("onednn_helpers", OneDnnHelpers.active());
+            out.put("allocator", NativeHeap.allocator().name().toLowerCase(Locale.ROOT));
             out.put("threads", Runtime.getRuntime().availableProcessors());
             out.put("peak_rss_mib", ProcessMemory.peakRssBytes() >> 20);
             out.put("final_scores", scores);

@@ -1,5 +1,6 @@
 package dev.infopro.dl4j.cli;
 
+import dev.infopro.dl4j.backend.NativeHeap;
 import dev.infopro.dl4j.data.DatasetSplits;
 import dev.infopro.dl4j.data.Datasets;
 import dev.infopro.dl4j.data.Normalization;
@@ -405,6 +406,7 @@ public class MemoryCommand implements Callable<Integer> {
         m.put("balanced", (bal || zoo != null) && k > 1);
         m.put("method", k > 1 ? localMethod.cliName : "e2e");
         m.put("release_native_memory", release);
+        m.put("allocator", NativeHeap.allocator().name().toLowerCase(java.util.Locale.ROOT));
         m.put("data", a[11]);
         return m;
     }

@@ -112,5 +112,7 @@ class CliUsageTest {
         assertTrue(r[2].contains("\"onednn_helpers\":"), r[2]);
         assertTrue(r[2].contains("\"cuda_backend_on_classpath\":false"), r[2]);
         assertTrue(r[2].contains("\"gpus\":["), r[2]);
+        assertTrue(r[2].contains("\"allocator\":\"" + (System.getenv().getOrDefault("LD_PRELOAD", "")
+                .contains("tcmalloc") ? "tcmalloc" : "glibc")), r[2]);
     }
 }

@@ -4,10 +4,12 @@ import dev.infopro.dl4j.memory.ProcessMemory;
 import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -41,11 +43,53 @@ class NativeHeapTest {
                 + " MiB of " + (holes >> 20) + " MiB of freed holes");
     }
     @Test
-    void mmapThresholdIsSetAndNegativeValuesRefused() {
+    void allocatorIsTcmallocExactlyWhenPreloaded() {
+        assumeTrue(NativeHeap.isAvailable(), "not a glibc system");
+        String preload = System.getenv().getOrDefault("LD_PRELOAD", "");
+        assertEquals(preload.contains("tcmalloc") ? NativeHeap.Allocator.TCMALLOC : NativeHeap.Allocator.GLIBC,
+                NativeHeap.allocator(), "LD_PRELOAD=" + preload);
+    }
+
+    /**
+     * In a fresh JVM each (a used C heap may serve the blocks from free space in its middle, where neither setting
+     * can return them), frees 48 freshly written 1 MiB blocks: released at once they go back to the system, with the
+     * steady setting they stay resident for reuse.
+     */
+    @Test
+    void releaseAtOnceReturnsFreedBlocksThatTheSteadySettingKeepsForReuse() throws Exception {
         assumeTrue(NativeHeap.isAvailable(), "glibc mallopt is not available on this system");
-        // the engine's two settings: glibc's initial threshold for a module's first step, then its dynamic maximum
-        assertTrue(NativeHeap.setMmapThreshold(128 << 10));
-        assertTrue(NativeHeap.setMmapThreshold(32 << 20));
-        assertFalse(NativeHeap.setMmapThreshold(-1), "a negative threshold must be refused");
+        assumeTrue(ProcessMemory.currentRssBytes() > 0, "no /proc RSS on this system");
+        long eager = returnedInChild(true);
+        long steady = returnedInChild(false);
+        assertTrue(eager > (36L << 20), "released at once, yet only " + (eager >> 20) + " MiB of 48 returned");
+        assertTrue(steady < (12L << 20), "kept for reuse, yet " + (steady >> 20) + " MiB of 48 returned");
+    }
+
+    private static long returnedInChild(boolean atOnce) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), FreeMain.class.getName(),
+                String.valueOf(atOnce)).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertEquals(0, p.waitFor(), out);
+        String[] lines = out.split("\\R");
+        return Long.parseLong(lines[lines.length - 1].trim());
+    }
+
+    /** Child of the test above: prints the RSS bytes that freeing the blocks returned. */
+    public static final class FreeMain {
+        public static void main(String[] args) {
+            if (!NativeHeap.releaseAtOnce(Boolean.parseBoolean(args[0]))) {
+                throw new IllegalStateException("the allocator refused the setting");
+            }
+            List<Pointer> blocks = new ArrayList<>();
+            for (int i = 0; i < 48; i++) {
+                Pointer p = Pointer.malloc(1 << 20);
+                Pointer.memset(p, 1, 1 << 20);
+                blocks.add(p);
+            }
+            long before = ProcessMemory.currentRssBytes();
+            blocks.forEach(Pointer::free);
+            System.out.println(before - ProcessMemory.currentRssBytes());
+        }
     }
 }
