@@ -2,6 +2,8 @@
 # Times the same training steps with infopro-dl4j (`infopro bench step`) and PyTorch (benchmarks/pytorch_step.py)
 # and prints the ratios. Needs the tool jar (mvn -B -DskipTests package) and Debian's python3-torch; never run in CI.
 # Usage: benchmarks/side_by_side.sh [DEPTH] [INPUT] [BATCH]   (defaults: 20 1x28x28 128; PYTHON=... picks the interpreter)
+# Both run on the same C allocator: tcmalloc where it is installed, as the infopro launcher does (PyTorch's CPU
+# performance guide recommends it too); INFOPRO_MALLOC=glibc runs both on glibc's malloc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 depth=${1:-20}; input=${2:-1x28x28}; batch=${3:-128}
@@ -9,12 +11,20 @@ py=${PYTHON:-/usr/bin/python3}   # Debian's interpreter, where python3-torch ins
 jar=examples/target/infopro.jar
 [ -f "$jar" ] || { echo "build the tool first: mvn -B -DskipTests package" >&2; exit 2; }
 "$py" -c "import torch" 2>/dev/null || { echo "needs PyTorch: apt-get install -y python3-torch" >&2; exit 2; }
+preload=""
+if [ "${INFOPRO_MALLOC:-tcmalloc}" != "glibc" ]; then
+  for lib in /usr/lib/"$(uname -m)"-linux-gnu/libtcmalloc_minimal.so.4 /usr/lib64/libtcmalloc_minimal.so.4 \
+             /usr/lib/libtcmalloc_minimal.so.4; do
+    [ -f "$lib" ] && { preload=$lib; break; }
+  done
+fi
+echo "allocator: ${preload:-glibc malloc}"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 for mk in "e2e 1" "infopro-contrast 4"; do
   set -- $mk
-  ours=$(java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$jar" bench step --arch "resnet$depth" \
+  ours=$(LD_PRELOAD=$preload java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$jar" bench step --arch "resnet$depth" \
          --input "$input" --batch "$batch" --method "$1" --k "$2" --steps 8 --warmup 2 --json 2>/dev/null | grep '^{')
-  torch=$("$py" benchmarks/pytorch_step.py --depth "$depth" --input "$input" --batch "$batch" --method "$1" \
+  torch=$(LD_PRELOAD=$preload "$py" benchmarks/pytorch_step.py --depth "$depth" --input "$input" --batch "$batch" --method "$1" \
           --k "$2" --steps 8 --warmup 2)
   python3 - "$ours" "$torch" <<'PY'
 import json, sys

@@ -1,0 +1,64 @@
+import dev.infopro.dl4j.backend.NativeHeap;
+import dev.infopro.dl4j.config.LambdaSchedule;
+import dev.infopro.dl4j.config.LocalLearning;
+import dev.infopro.dl4j.engine.LocalModuleGraph;
+import dev.infopro.dl4j.models.CifarResNet;
+import dev.infopro.dl4j.models.CutPresets;
+import dev.infopro.dl4j.optim.TorchSgd;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.util.Arrays;
+
+/**
+ * What handing freed native memory back after every module costs in time: one InfoPro (Contrast) K = 4 model with
+ * the tool's benchmark settings, its steps alternating between release on and off (so both see the same machine
+ * load), reporting both medians and the median of the pairwise ratios. Run from the repository root after building
+ * the tool jar, with the allocator to test (tcmalloc through LD_PRELOAD, or glibc's malloc without):
+ * <pre>
+ * java -cp examples/target/infopro.jar benchmarks/ReleaseAB.java DEPTH CxHxW [steps]
+ * </pre>
+ */
+public class ReleaseAB {
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    public static void main(String[] args) {
+        int depth = Integer.parseInt(args[0]);
+        long[] chw = Arrays.stream(args[1].split("x")).mapToLong(Long::parseLong).toArray();
+        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 8;
+        CifarResNet net = CifarResNet.builder().depth(depth).channels(chw[0]).height(chw[1]).width(chw[2])
+                .numClasses(10).build();
+        DataSet ds = net.syntheticBatch(128, 1);
+        LocalModuleGraph g = LocalModuleGraph.builder(net.configuration())
+                .inputTypes(InputType.convolutional(chw[1], chw[2], chw[0])).updater(new TorchSgd(0.1))
+                .weightDecay(1e-4).method(LocalLearning.infoProContrast()).lambdas(LambdaSchedule.linear(5, 1, 5, 1))
+                .cutAfter(CutPresets.cuts(depth, 4, false, false).toArray(new String[0])).build();
+        double[] on = new double[steps];
+        double[] off = new double[steps];
+        for (int i = -2; i < steps; i++) { // two warm-up pairs
+            g.setReleaseNativeMemory(true);
+            long t0 = System.nanoTime();
+            g.fit(ds);
+            long t1 = System.nanoTime();
+            g.setReleaseNativeMemory(false);
+            g.fit(ds);
+            long t2 = System.nanoTime();
+            if (i >= 0) {
+                on[i] = (t1 - t0) / 1e6;
+                off[i] = (t2 - t1) / 1e6;
+            }
+        }
+        double[] ratios = new double[steps];
+        for (int i = 0; i < steps; i++) {
+            ratios[i] = on[i] / off[i];
+        }
+        System.out.printf("allocator %s, ResNet-%d %s K=4: release on median %.0f ms (min %.0f) | off median %.0f ms"
+                        + " (min %.0f) | on/off: median of pairwise ratios %.3f%n", NativeHeap.allocator(), depth,
+                args[1], median(on), Arrays.stream(on).min().orElse(0), median(off),
+                Arrays.stream(off).min().orElse(0), median(ratios));
+    }
+}
