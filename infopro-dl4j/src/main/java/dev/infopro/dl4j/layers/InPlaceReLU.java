@@ -12,7 +12,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Collection;
-import java.util.Map;
 
 /**
  * A plain ReLU {@link ActivationLayer} that, in training, overwrites its input with its output instead of keeping
@@ -61,14 +60,8 @@ public class InPlaceReLU extends ActivationLayer {
                                                        Collection<TrainingListener> trainingListeners,
                                                        int layerIndex, INDArray layerParamsView,
                                                        boolean initializeParams, DataType networkDataType) {
-        InPlaceReLULayer layer = new InPlaceReLULayer(conf, networkDataType);
-        layer.setListeners(trainingListeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(layerParamsView);
-        Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-        layer.setParamTable(paramTable);
-        layer.setConf(conf);
-        return layer;
+        return LayerWiring.wire(new InPlaceReLULayer(conf, networkDataType), conf, trainingListeners, layerIndex,
+                layerParamsView, initializeParams, initializer());
     }
 
     @Override
