@@ -19,7 +19,11 @@ import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.zoo.model.ResNet50;
 import org.junit.jupiter.api.BeforeAll;
@@ -173,6 +177,36 @@ class InPlaceActivationsTest {
         }
         double diff = TestNets.maxAbsDiff(plain.params(), local.toComputationGraph().params());
         assertTrue(diff < 1e-10, "parameters differ by " + diff);
+    }
+
+    /** A MultiLayerNetwork without batch norm: ReLU layers after convolution and dense layers. */
+    @Test
+    void multiLayerNetworkWithoutBatchNormStepsEqualItsOwnFit() {
+        MultiLayerNetwork plain = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(3)
+                .dataType(DataType.DOUBLE).updater(new Nesterovs(0.05, 0.9)).convolutionMode(ConvolutionMode.Same)
+                .list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.IDENTITY).build())
+                .layer(new ActivationLayer.Builder().activation(Activation.RELU).build())
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.IDENTITY).build())
+                .layer(new ActivationLayer.Builder().activation(Activation.RELU).build())
+                .layer(new DenseLayer.Builder().nOut(6).activation(Activation.IDENTITY).build())
+                .layer(new ActivationLayer.Builder().activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(TestNets.CLASSES)
+                        .activation(Activation.SOFTMAX).build())
+                .setInputType(TestNets.INPUT).build());
+        plain.init();
+        LocalModuleGraph local = LocalModuleGraph.builder(plain.clone()).method(LocalLearning.endToEnd()).build();
+        for (int s = 0; s < 3; s++) {
+            DataSet ds = TestNets.batch(600 + s);
+            plain.fit(ds);
+            double[] scores = local.fit(ds);
+            assertEquals(plain.score(), scores[0], 1e-12, "score of step " + s);
+        }
+        // layers 1, 3 and 5 (the ReLUs) ran in place
+        assertEquals(List.of("1", "3", "5"), InPlaceActivations.runningInPlace(
+                local.getModules().get(0).getConfiguration()).stream().sorted().toList());
+        double diff = TestNets.maxAbsDiff(plain.params(), local.toMultiLayerNetwork().params());
+        assertTrue(diff < 1e-12, "parameters differ by " + diff);
     }
 
     @Test
