@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 
 import java.util.Arrays;
 
@@ -55,8 +56,11 @@ public class BilinearUpsampling2DLayer extends AbstractLayer<BilinearUpsampling2
         checkRank(input);
         long n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
         long oh = layerConf().getOutHeight(), ow = layerConf().getOutWidth();
-        ensureMatrices(h, w, input.dataType());
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, input.dataType(), new long[]{n, c, oh, ow}, 'c');
+        if (h == oh && w == ow) {
+            return out.assign(input); // both interpolation matrices are the identity
+        }
+        ensureMatrices(h, w, input.dataType());
         resize(input, cachedAh, cachedAw, out, n * c, h, w, oh, ow);
         return out;
     }
@@ -72,8 +76,11 @@ public class BilinearUpsampling2DLayer extends AbstractLayer<BilinearUpsampling2
             throw new DL4JInvalidInputException("BilinearUpsampling2D: epsilon shape " + Arrays.toString(epsilon.shape())
                     + " does not match the output shape " + Arrays.toString(new long[]{n, c, oh, ow}) + " " + layerId());
         }
-        ensureMatrices(h, w, input.dataType());
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(), input.shape(), 'c');
+        if (h == oh && w == ow) {
+            return new Pair<>(new DefaultGradient(), dx.assign(epsilon)); // the identity's adjoint
+        }
+        ensureMatrices(h, w, input.dataType());
         // The transposed map: A_h^T [H, H'], A_w^T^T = A_w [W', W].
         resize(epsilon, cachedAh.transpose(), cachedAw.transpose(), dx, n * c, oh, ow, h, w);
         return new Pair<>(new DefaultGradient(), dx);
@@ -85,7 +92,9 @@ public class BilinearUpsampling2DLayer extends AbstractLayer<BilinearUpsampling2
      */
     private static void resize(INDArray x, INDArray ah, INDArray aw, INDArray out, long slices,
                                long inH, long inW, long outH, long outW) {
-        INDArray x2 = x.dup('c').reshape('c', slices * inH, inW);
+        // a C-ordered array without offset reshapes as a view; anything else is copied first
+        INDArray x2 = (Shape.hasDefaultStridesForShape(x) && x.offset() == 0 ? x : x.dup('c'))
+                .reshape('c', slices * inH, inW);
         // Width pass: [S*inH, inW] x [inW, outW]
         INDArray t = x2.mmul(aw.transpose());
         // Height pass: bring H to the front: [inH, S*outW]

@@ -23,6 +23,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -143,6 +144,27 @@ class BilinearUpsampling2DTest {
         // 1x1 input broadcasts.
         INDArray one = Nd4j.create(new double[]{2.5}, new long[]{1, 1, 1, 1});
         assertEquals(2.5 * 12, forward(one, 3, 4).sumNumber().doubleValue(), 1e-12);
+    }
+
+    /** Same size in and out (a cut at the image's resolution): the identity, forward and backward, bit for bit. */
+    @Test
+    void sameSizeIsTheIdentityBothWays() {
+        Nd4j.getRandom().setSeed(12);
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 3, 4, 5);
+        INDArray g = Nd4j.rand(DataType.DOUBLE, 2, 3, 4, 5);
+        ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
+                .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(4, 5, 3))
+                .addLayer("up", new BilinearUpsampling2D(4, 5), "in").setOutputs("up").build());
+        net.init();
+        org.deeplearning4j.nn.api.Layer layer = net.getLayer("up");
+        layer.setInput(x, LayerWorkspaceMgr.noWorkspaces());
+        INDArray y = layer.activate(true, LayerWorkspaceMgr.noWorkspaces());
+        INDArray dx = layer.backpropGradient(g, LayerWorkspaceMgr.noWorkspaces()).getSecond();
+        assertEquals(x, y);
+        assertEquals(g, dx);
+        assertNotSame(x, y, "a new array: the caller's input is not handed on");
+        // and the interpolation weights are indeed the identity at equal sizes
+        assertEquals(Nd4j.eye(4), Nd4j.create(BilinearInterpolation.weights(4, 4)));
     }
 
     @Test
