@@ -146,18 +146,24 @@ class BilinearUpsampling2DTest {
         assertEquals(2.5 * 12, forward(one, 3, 4).sumNumber().doubleValue(), 1e-12);
     }
 
+    /** The layer of a one-layer graph resizing {@code x}'s shape to {@code oh x ow}, with {@code x} as its input. */
+    private static org.deeplearning4j.nn.api.Layer upLayer(INDArray x, long oh, long ow) {
+        ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
+                .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(x.size(2), x.size(3), x.size(1)))
+                .addLayer("up", new BilinearUpsampling2D(oh, ow), "in").setOutputs("up").build());
+        net.init();
+        org.deeplearning4j.nn.api.Layer layer = net.getLayer("up");
+        layer.setInput(x, LayerWorkspaceMgr.noWorkspaces());
+        return layer;
+    }
+
     /** Same size in and out (a cut at the image's resolution): the identity, forward and backward, bit for bit. */
     @Test
     void sameSizeIsTheIdentityBothWays() {
         Nd4j.getRandom().setSeed(12);
         INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 3, 4, 5);
         INDArray g = Nd4j.rand(DataType.DOUBLE, 2, 3, 4, 5);
-        ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
-                .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(4, 5, 3))
-                .addLayer("up", new BilinearUpsampling2D(4, 5), "in").setOutputs("up").build());
-        net.init();
-        org.deeplearning4j.nn.api.Layer layer = net.getLayer("up");
-        layer.setInput(x, LayerWorkspaceMgr.noWorkspaces());
+        org.deeplearning4j.nn.api.Layer layer = upLayer(x, 4, 5);
         INDArray y = layer.activate(true, LayerWorkspaceMgr.noWorkspaces());
         INDArray dx = layer.backpropGradient(g, LayerWorkspaceMgr.noWorkspaces()).getSecond();
         assertEquals(x, y);
@@ -172,12 +178,7 @@ class BilinearUpsampling2DTest {
         Nd4j.getRandom().setSeed(11);
         INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 3, 3, 5);
         INDArray g = Nd4j.rand(DataType.DOUBLE, 2, 3, 7, 11);
-        ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
-                .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(3, 5, 3))
-                .addLayer("up", new BilinearUpsampling2D(7, 11), "in").setOutputs("up").build());
-        net.init();
-        org.deeplearning4j.nn.api.Layer layer = net.getLayer("up");
-        layer.setInput(x, LayerWorkspaceMgr.noWorkspaces());
+        org.deeplearning4j.nn.api.Layer layer = upLayer(x, 7, 11);
         INDArray y = layer.activate(true, LayerWorkspaceMgr.noWorkspaces());
         INDArray dx = layer.backpropGradient(g, LayerWorkspaceMgr.noWorkspaces()).getSecond();
         assertArrayEquals(x.shape(), dx.shape());
