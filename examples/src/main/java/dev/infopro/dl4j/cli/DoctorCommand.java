@@ -20,8 +20,9 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code infopro doctor}: what this installation computes with: the ND4J backend and native build, whether DL4J's
- * oneDNN layer helpers are on, the threads, the C allocator, and every GPU with its compute capability and whether ND4J's CUDA build
- * can run on it ({@link CudaSupport}). Exits with 1 when the ND4J backend fails to start (after printing the rest).
+ * oneDNN layer helpers are on, the threads, the C allocator, and every GPU with its compute capability and whether
+ * ND4J's CUDA build can run on it ({@link CudaSupport}). Exits with 1 when the ND4J backend fails to start (after
+ * printing the rest).
  */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
         description = "Prints the ND4J backend, native build, oneDNN helpers, threads, C allocator and GPUs (with"

@@ -39,7 +39,6 @@ public final class GraphModuleTrainer implements ModuleTrainer {
 
     private static final Logger LOG = LoggerFactory.getLogger(GraphModuleTrainer.class);
 
-
     private final ModuleSpec spec;
     private final ComputationGraph graph;
     private final CutCapture capture;

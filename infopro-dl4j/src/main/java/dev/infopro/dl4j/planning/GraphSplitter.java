@@ -20,7 +20,7 @@ import java.util.Map;
  * Cuts a {@link ComputationGraphConfiguration} into per-module configurations: module k = the backbone vertices
  * between cut k-1 and cut k (copied unchanged, including their preprocessors), one input named like the previous
  * cut vertex, plus the auxiliary heads attached to its cut vertex. The last module keeps the original outputs.
- * ReLU layers that may overwrite their input do so in the modules ({@link InPlaceActivations}).
+ * ReLU layers and residual sums that may overwrite their input do so in the modules ({@link InPlaceActivations}).
  */
 public final class GraphSplitter {
 

@@ -13,7 +13,6 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -87,12 +86,7 @@ public final class InPlaceActivations {
      * @return their vertex names, in the configuration's vertex order
      */
     public static List<String> eligible(ComputationGraphConfiguration conf) {
-        Map<String, Integer> consumers = new HashMap<>();
-        for (List<String> ins : conf.getVertexInputs().values()) {
-            for (String in : ins) {
-                consumers.merge(in, 1, Integer::sum);
-            }
-        }
+        GraphAnalysis analysis = new GraphAnalysis(conf);
         List<String> out = new ArrayList<>();
         for (Map.Entry<String, GraphVertex> e : conf.getVertices().entrySet()) {
             List<String> ins = conf.getVertexInputs().get(e.getKey());
@@ -102,7 +96,7 @@ public final class InPlaceActivations {
                 continue;
             }
             String producer = ins.get(0);
-            if (consumers.getOrDefault(producer, 0) == 1 && !conf.getNetworkOutputs().contains(producer)
+            if (analysis.consumers(producer).size() == 1 && !conf.getNetworkOutputs().contains(producer)
                     && readsOnlyItsInputsBackward(conf.getVertices().get(producer))) {
                 out.add(e.getKey());
             }
@@ -123,9 +117,9 @@ public final class InPlaceActivations {
         return v.getClass() == ElementWiseVertex.class && ((ElementWiseVertex) v).getOp() == ElementWiseVertex.Op.Add;
     }
 
-    /** Exact classes only: a subclass may override the backward pass and read its output. */
+    /** Exact classes only (and our own sum): a subclass may override the backward pass and read its output. */
     private static boolean readsOnlyItsInputsBackward(GraphVertex v) {
-        if (v instanceof ElementWiseVertex) {
+        if (v != null && (v.getClass() == ElementWiseVertex.class || v.getClass() == InPlaceAdd.class)) {
             ElementWiseVertex.Op op = ((ElementWiseVertex) v).getOp();
             return op == ElementWiseVertex.Op.Add || op == ElementWiseVertex.Op.Subtract
                     || op == ElementWiseVertex.Op.Average;

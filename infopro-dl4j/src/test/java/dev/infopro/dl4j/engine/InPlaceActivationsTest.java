@@ -155,9 +155,10 @@ class InPlaceActivationsTest {
     /** A network written by others: the model zoo's ResNet50 (its own updater), in double precision. */
     @Test
     void zooResNet50StepsEqualComputationGraphFit() {
-        ComputationGraph plain = ResNet50.builder().numClasses(3).inputShape(new int[]{3, 75, 75}).build().init();
-        plain = new ComputationGraph(plain.getConfiguration().clone());
-        plain.getConfiguration().setDataType(DataType.DOUBLE);
+        ComputationGraphConfiguration conf = ResNet50.builder().numClasses(3).inputShape(new int[]{3, 75, 75}).build()
+                .graphBuilder().build();
+        conf.setDataType(DataType.DOUBLE);
+        ComputationGraph plain = new ComputationGraph(conf);
         plain.init();
         List<String> inPlace = InPlaceActivations.eligible(plain.getConfiguration());
         // the stem's ReLU, and in each of the 16 bottleneck blocks two ReLUs after batch norm, the sum and its ReLU
