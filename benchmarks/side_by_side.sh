@@ -11,13 +11,8 @@ py=${PYTHON:-/usr/bin/python3}   # Debian's interpreter, where python3-torch ins
 jar=examples/target/infopro.jar
 [ -f "$jar" ] || { echo "build the tool first: mvn -B -DskipTests package" >&2; exit 2; }
 "$py" -c "import torch" 2>/dev/null || { echo "needs PyTorch: apt-get install -y python3-torch" >&2; exit 2; }
-preload=""
-if [ "${INFOPRO_MALLOC:-tcmalloc}" != "glibc" ]; then
-  for lib in /usr/lib/"$(uname -m)"-linux-gnu/libtcmalloc_minimal.so.4 /usr/lib64/libtcmalloc_minimal.so.4 \
-             /usr/lib/libtcmalloc_minimal.so.4; do
-    [ -f "$lib" ] && { preload=$lib; break; }
-  done
-fi
+. scripts/tcmalloc.sh
+preload=$(tcmalloc_library)
 echo "allocator: ${preload:-glibc malloc}"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 for mk in "e2e 1" "infopro-contrast 4"; do
