@@ -108,7 +108,7 @@ class OneDnnHelpersTest {
         Map<String, String> helpers = OneDnnHelpers.helpersOf(withHelpers);
         assertEquals("MKLDNNConvHelper", helpers.get("conv0"));
         assertEquals("MKLDNNConvHelper", helpers.get("conv1"));
-        assertEquals("MKLDNNBatchNormHelper", helpers.get("bn0"));
+        assertEquals("FusedBatchNormHelper", helpers.get("bn0"));
         assertEquals("MKLDNNSubsamplingHelper", helpers.get("pool"));
         for (String name : new String[]{"conv0", "bn0", "pool"}) {
             assertNull(OneDnnHelpers.helpersOf(builtIn).get(name), "built-in network must not hold a helper: " + name);

@@ -16,21 +16,38 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.Map;
 
 /**
- * Wraps DL4J's oneDNN convolution helper so that its backward pass works for convolutions without bias.
- *
- * <p>In M2.1 {@code MKLDNNConvHelper.backpropGradient} passes the (null) bias to the native op and fails with
- * "array is marked non-null but is null"; DL4J then logs a warning and falls back to its slow Java path for the
- * rest of the run. ResNets use bias-free convolutions everywhere, so this matters. The wrapper hands the helper a
- * zero bias and a scratch bias gradient, and drops that gradient from the result: a zero bias adds nothing to the
- * forward pass, and the weight and input gradients do not depend on it.
+ * Wraps DL4J's oneDNN convolution helper to fix two things of M2.1:
+ * <ul>
+ *   <li><b>Convolutions without bias.</b> {@code MKLDNNConvHelper.backpropGradient} passes the (null) bias to the
+ *   native op and fails with "array is marked non-null but is null"; DL4J then logs a warning and falls back to its
+ *   slow Java path for the rest of the run. ResNets use bias-free convolutions everywhere. The wrapper hands the
+ *   helper a zero bias and a scratch bias gradient, and drops that gradient from the result: a zero bias adds
+ *   nothing to the forward pass, and the weight and input gradients do not depend on it.</li>
+ *   <li><b>The forward pass run again in the backward pass.</b> {@code ConvolutionLayer.backpropGradient} computes
+ *   the convolution once more to get the pre-activation values for its activation's derivative, before it calls
+ *   the helper's backward pass. With the identity activation (every convolution followed by batch norm) that
+ *   derivative never reads them, so for such a layer the wrapper answers that call with an array of the right shape
+ *   and no memory behind it (all strides 0) instead of convolving: a third of the layer's convolution work per step
+ *   (docs/benchmarks.md, "Convolutions").</li>
+ * </ul>
  */
-final class BiasFreeConvHelper implements ConvolutionHelper {
+final class PatchedConvHelper implements ConvolutionHelper {
+    private static final StackWalker STACK = StackWalker.getInstance();
+    private static final String CONVOLUTION_LAYER = org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class
+            .getName();
+
     private final ConvolutionHelper delegate;
+    private final boolean identityActivation;
     private INDArray zeroBias;
     private INDArray scratchBiasGrad;
 
-    BiasFreeConvHelper(ConvolutionHelper delegate) {
+    /**
+     * @param delegate           DL4J's oneDNN helper of the layer
+     * @param identityActivation whether the layer's activation is the identity, whose derivative ignores its input
+     */
+    PatchedConvHelper(ConvolutionHelper delegate, boolean identityActivation) {
         this.delegate = delegate;
+        this.identityActivation = identityActivation;
     }
 
     ConvolutionHelper delegate() {
@@ -83,8 +100,27 @@ final class BiasFreeConvHelper implements ConvolutionHelper {
                               ConvolutionLayer.AlgoMode mode, ConvolutionLayer.FwdAlgo fwdAlgo,
                               ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
                               LayerWorkspaceMgr workspaceMgr) {
+        if (identityActivation && calledByConvolutionBackprop()) {
+            long[] shape = outputShape(input, weights, kernel, strides, pad, convolutionMode, dilation, format);
+            // read by nothing: ActivationIdentity.backprop compares its shape with the gradient's and returns that
+            return Nd4j.create(Nd4j.scalar(weights.dataType(), 0).data(), shape, new long[shape.length], 0, 'c');
+        }
         return delegate.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode,
                 dilation, format, workspaceMgr);
+    }
+
+    private static boolean calledByConvolutionBackprop() {
+        return STACK.walk(frames -> frames.limit(10).anyMatch(f -> f.getClassName().equals(CONVOLUTION_LAYER)
+                && f.getMethodName().equals("backpropGradient")));
+    }
+
+    private static long[] outputShape(INDArray input, INDArray weights, int[] kernel, int[] strides, int[] pad,
+                                      ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format) {
+        int[] hw = org.deeplearning4j.util.ConvolutionUtils.getOutputSize(input, kernel, strides,
+                convolutionMode == ConvolutionMode.Same ? null : pad, convolutionMode, dilation, format);
+        long n = input.size(0);
+        long c = weights.size(0);
+        return format == CNN2DFormat.NHWC ? new long[]{n, hw[0], hw[1], c} : new long[]{n, c, hw[0], hw[1]};
     }
 
     @Override

@@ -1,0 +1,248 @@
+package dev.infopro.dl4j.backend;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.stream.IntStream;
+
+/**
+ * Batch normalisation over the channels of an NCHW tensor, computed in Java, one channel at a time: the batch
+ * statistics and the normalised output in one sweep per channel (three reads, one write), the backward pass in two
+ * (three reads, one write).
+ *
+ * <p>Why not libnd4j: in 1.0.0-M2.1 the batch mean and variance are two separate reductions over (N, H, W), and the
+ * oneDNN {@code batchnorm_bp} takes 4-6x longer than these loops on the shapes of a CIFAR ResNet (docs/benchmarks.md,
+ * "Batch norm in Java"). Arithmetic is in double for every data type; the arrays are read and written in their own
+ * type. Channels are spread over the common fork-join pool; each channel is summed by one thread in a fixed order,
+ * so results do not depend on the number of threads.
+ */
+final class BatchNormKernels {
+    // below this many elements the fork-join hand-off costs more than it saves
+    private static final long PARALLEL_THRESHOLD = 1L << 15;
+
+    private BatchNormKernels() {
+    }
+
+    /** Batch statistics of one training step: per channel, the mean and 1 / sqrt(biased variance + eps). */
+    static final class Statistics {
+        final double[] mean;
+        final double[] variance;
+        final double[] invStd;
+
+        Statistics(int channels) {
+            mean = new double[channels];
+            variance = new double[channels];
+            invStd = new double[channels];
+        }
+    }
+
+    /** Whether the kernels read {@code a} directly: float or double, dense in C order, no offset. */
+    static boolean readable(INDArray a) {
+        return (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE) && a.offset() == 0
+                && denseInCOrder(a) && a.data().length() >= a.length();
+    }
+
+    // ND4J's Shape.hasDefaultStridesForShape rejects [N, C, 1, 1] with strides [C, 1, 1, 1]; dimensions of size 1 have
+    // no stride that matters
+    private static boolean denseInCOrder(INDArray a) {
+        long expected = 1;
+        for (int d = a.rank() - 1; d >= 0; d--) {
+            if (a.size(d) != 1 && a.stride(d) != expected) {
+                return false;
+            }
+            expected *= a.size(d);
+        }
+        return true;
+    }
+
+    /**
+     * Training forward pass: {@code y = gamma * (x - mean) / sqrt(var + eps) + beta} with the batch's mean and biased
+     * variance per channel; returns those statistics. {@code x} and {@code y} are [N, C, H, W] and
+     * {@link #readable(INDArray)}.
+     */
+    static Statistics forwardTraining(INDArray x, INDArray y, double[] gamma, double[] beta, double eps) {
+        int n = (int) x.size(0);
+        int c = (int) x.size(1);
+        int hw = (int) (x.length() / ((long) n * c));
+        double count = (double) n * hw;
+        Rows in = Rows.of(x);
+        Rows out = Rows.of(y);
+        Statistics s = new Statistics(c);
+        forEachChannel(x.length(), c, ch -> {
+            double[] row = new double[hw];
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                in.read(((long) i * c + ch) * hw, row);
+                for (int k = 0; k < hw; k++) {
+                    sum += row[k];
+                }
+            }
+            double m = sum / count;
+            // second sweep for the variance: E[x^2] - m^2 loses the digits when |m| is much larger than the spread
+            double sq = 0;
+            for (int i = 0; i < n; i++) {
+                in.read(((long) i * c + ch) * hw, row);
+                for (int k = 0; k < hw; k++) {
+                    double d = row[k] - m;
+                    sq += d * d;
+                }
+            }
+            double var = sq / count;
+            double inv = 1.0 / Math.sqrt(var + eps);
+            s.mean[ch] = m;
+            s.variance[ch] = var;
+            s.invStd[ch] = inv;
+            scaleShift(in, out, n, c, hw, ch, row, gamma[ch] * inv, beta[ch] - m * gamma[ch] * inv);
+        });
+        return s;
+    }
+
+    /** Inference forward pass with given per-channel mean and variance. */
+    static void forwardInference(INDArray x, INDArray y, double[] gamma, double[] beta, double[] mean,
+                                 double[] variance, double eps) {
+        int n = (int) x.size(0);
+        int c = (int) x.size(1);
+        int hw = (int) (x.length() / ((long) n * c));
+        Rows in = Rows.of(x);
+        Rows out = Rows.of(y);
+        forEachChannel(x.length(), c, ch -> {
+            double a = gamma[ch] / Math.sqrt(variance[ch] + eps);
+            scaleShift(in, out, n, c, hw, ch, new double[hw], a, beta[ch] - mean[ch] * a);
+        });
+    }
+
+    private static void scaleShift(Rows in, Rows out, int n, int c, int hw, int ch, double[] row, double a, double b) {
+        for (int i = 0; i < n; i++) {
+            long base = ((long) i * c + ch) * hw;
+            in.read(base, row);
+            for (int k = 0; k < hw; k++) {
+                row[k] = row[k] * a + b;
+            }
+            out.write(base, row);
+        }
+    }
+
+    /**
+     * Backward pass through the training forward pass, the batch statistics included:
+     * {@code dx = gamma * invStd * (dy - mean(dy) - xhat * mean(dy * xhat))}, {@code dGamma = sum(dy * xhat)},
+     * {@code dBeta = sum(dy)}. {@code dGamma} and {@code dBeta} receive one value per channel.
+     */
+    static void backward(INDArray x, INDArray dy, INDArray dx, double[] gamma, Statistics s, double[] dGamma,
+                         double[] dBeta) {
+        int n = (int) x.size(0);
+        int c = (int) x.size(1);
+        int hw = (int) (x.length() / ((long) n * c));
+        double count = (double) n * hw;
+        Rows in = Rows.of(x);
+        Rows grad = Rows.of(dy);
+        Rows out = Rows.of(dx);
+        forEachChannel(x.length(), c, ch -> {
+            double[] row = new double[hw];
+            double[] drow = new double[hw];
+            double m = s.mean[ch];
+            double sumDy = 0;
+            double sumDyXmu = 0;
+            for (int i = 0; i < n; i++) {
+                long base = ((long) i * c + ch) * hw;
+                in.read(base, row);
+                grad.read(base, drow);
+                for (int k = 0; k < hw; k++) {
+                    sumDy += drow[k];
+                    sumDyXmu += drow[k] * (row[k] - m);
+                }
+            }
+            double inv = s.invStd[ch];
+            dBeta[ch] = sumDy;
+            dGamma[ch] = sumDyXmu * inv;
+            double scale = gamma[ch] * inv;
+            double meanDy = sumDy / count;
+            double xmuFactor = sumDyXmu / count * inv * inv;
+            for (int i = 0; i < n; i++) {
+                long base = ((long) i * c + ch) * hw;
+                in.read(base, row);
+                grad.read(base, drow);
+                for (int k = 0; k < hw; k++) {
+                    drow[k] = scale * (drow[k] - meanDy - (row[k] - m) * xmuFactor);
+                }
+                out.write(base, drow);
+            }
+        });
+    }
+
+    private static void forEachChannel(long elements, int channels, java.util.function.IntConsumer body) {
+        IntStream range = IntStream.range(0, channels);
+        (elements >= PARALLEL_THRESHOLD ? range.parallel() : range).forEach(body);
+    }
+
+    /** Contiguous runs of an array's elements as doubles, whatever its floating-point type. */
+    abstract static class Rows {
+        abstract void read(long offset, double[] row);
+
+        abstract void write(long offset, double[] row);
+
+        static Rows of(INDArray a) {
+            if (!readable(a)) {
+                throw new IllegalArgumentException("batch-norm kernels need a float or double array, dense in C "
+                        + "order, with no offset; got " + a.shapeInfoToString());
+            }
+            return a.dataType() == DataType.DOUBLE ? new Doubles(a.data().asNioDouble())
+                    : new Floats(a.data().asNioFloat());
+        }
+    }
+
+    private static final class Doubles extends Rows {
+        private final DoubleBuffer buffer;
+
+        Doubles(DoubleBuffer buffer) {
+            this.buffer = buffer;
+        }
+
+        @Override
+        void read(long offset, double[] row) {
+            buffer.get(Math.toIntExact(offset), row, 0, row.length);
+        }
+
+        @Override
+        void write(long offset, double[] row) {
+            buffer.put(Math.toIntExact(offset), row, 0, row.length);
+        }
+    }
+
+    private static final class Floats extends Rows {
+        private final FloatBuffer buffer;
+        private final ThreadLocal<float[]> scratch = new ThreadLocal<>();
+
+        Floats(FloatBuffer buffer) {
+            this.buffer = buffer;
+        }
+
+        private float[] scratch(int length) {
+            float[] s = scratch.get();
+            if (s == null || s.length < length) {
+                s = new float[length];
+                scratch.set(s);
+            }
+            return s;
+        }
+
+        @Override
+        void read(long offset, double[] row) {
+            float[] s = scratch(row.length);
+            buffer.get(Math.toIntExact(offset), s, 0, row.length);
+            for (int k = 0; k < row.length; k++) {
+                row[k] = s[k];
+            }
+        }
+
+        @Override
+        void write(long offset, double[] row) {
+            float[] s = scratch(row.length);
+            for (int k = 0; k < row.length; k++) {
+                s[k] = (float) row[k];
+            }
+            buffer.put(Math.toIntExact(offset), s, 0, row.length);
+        }
+    }
+}

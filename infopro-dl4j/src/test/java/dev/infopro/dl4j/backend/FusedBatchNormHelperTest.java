@@ -1,0 +1,215 @@
+package dev.infopro.dl4j.backend;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelper;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link FusedBatchNormHelper} against DL4J's own batch-norm code, which stays the reference: the same training
+ * outputs, gradients (of gamma and beta, and through the input into the convolution before it), running statistics
+ * and inference outputs, in double to 1e-12 and in float to float rounding; the statistics against a closed form
+ * where the single-sweep formula would lose every digit.
+ */
+class FusedBatchNormHelperTest {
+
+    @AfterEach
+    void restoreSwitches() {
+        System.setProperty(OneDnnHelpers.DL4J_DISABLE_PROPERTY, "false");
+    }
+
+    /** A convolution into a 2-d batch norm, and a dense layer into a 1-d one (DL4J hands it to helpers as 4-d). */
+    private static ComputationGraphConfiguration net(DataType type, CNN2DFormat format) {
+        return new NeuralNetConfiguration.Builder()
+                .seed(3).dataType(type).updater(new Sgd(0.1)).weightInit(WeightInit.XAVIER)
+                .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(6, 5, 3, format))
+                .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(4).dataFormat(format)
+                        .activation(Activation.IDENTITY).build(), "in")
+                .addLayer("bn", new BatchNormalization.Builder().dataFormat(format).build(), "conv")
+                .addLayer("gap", new GlobalPoolingLayer(PoolingType.AVG), "bn")
+                .addLayer("dense", new DenseLayer.Builder().nOut(5).activation(Activation.TANH).build(), "gap")
+                .addLayer("bnDense", new BatchNormalization.Builder().build(), "dense")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                        .activation(Activation.SOFTMAX).build(), "bnDense")
+                .setOutputs("out").build();
+    }
+
+    private static DataSet batch(DataType type, CNN2DFormat format, int seed) {
+        Nd4j.getRandom().setSeed(seed);
+        long[] shape = format == CNN2DFormat.NCHW ? new long[]{7, 3, 6, 5} : new long[]{7, 6, 5, 3};
+        // an offset and a scale far from 0 and 1, so that the statistics matter
+        INDArray x = Nd4j.rand(type, shape).muli(3).addi(2);
+        INDArray y = Nd4j.zeros(type, 7, 3);
+        for (int i = 0; i < 7; i++) {
+            y.putScalar(i, (i + seed) % 3, 1.0);
+        }
+        return new DataSet(x, y);
+    }
+
+    /** The same network twice from one seed: with this helper, and with DL4J's own code (no helper at all). */
+    private static ComputationGraph[] pair(DataType type, CNN2DFormat format) {
+        ComputationGraph fused = new ComputationGraph(net(type, format));
+        fused.init();
+        OneDnnHelpers.patch(fused);
+        System.setProperty(OneDnnHelpers.DL4J_DISABLE_PROPERTY, "true");
+        ComputationGraph dl4j = new ComputationGraph(net(type, format));
+        dl4j.init();
+        System.setProperty(OneDnnHelpers.DL4J_DISABLE_PROPERTY, "false");
+        dl4j.setParams(fused.params().dup());
+        assertNull(OneDnnHelpers.helpersOf(dl4j).get("bn"));
+        return new ComputationGraph[]{fused, dl4j};
+    }
+
+    private static double maxRelDiff(INDArray a, INDArray b) {
+        double scale = Math.max(1e-3, b.amaxNumber().doubleValue());
+        return a.sub(b).amaxNumber().doubleValue() / scale;
+    }
+
+    private static void assertSameTraining(DataType type, CNN2DFormat format, double tolerance) {
+        ComputationGraph[] nets = pair(type, format);
+        ComputationGraph fused = nets[0];
+        ComputationGraph dl4j = nets[1];
+        for (int step = 0; step < 3; step++) {
+            DataSet ds = batch(type, format, step);
+            Map<String, INDArray> a = fused.feedForward(new INDArray[]{ds.getFeatures()}, true, false);
+            Map<String, INDArray> b = dl4j.feedForward(new INDArray[]{ds.getFeatures()}, true, false);
+            for (String layer : new String[]{"bn", "bnDense", "out"}) {
+                assertTrue(maxRelDiff(a.get(layer), b.get(layer)) < tolerance, "training output of " + layer);
+            }
+            for (ComputationGraph g : nets) {
+                g.setInputs(ds.getFeatures());
+                g.setLabels(ds.getLabels());
+                g.computeGradientAndScore();
+            }
+            // conv_b is left out: a bias before batch norm has no effect, so its gradient is 0 up to rounding
+            for (String p : new String[]{"conv_W", "bn_gamma", "bn_beta", "dense_W", "bnDense_gamma",
+                    "bnDense_beta"}) {
+                INDArray ga = fused.gradient().getGradientFor(p);
+                INDArray gb = dl4j.gradient().getGradientFor(p);
+                assertTrue(maxRelDiff(ga, gb) < tolerance,
+                        "gradient of " + p + " at step " + step + ": " + ga + " vs " + gb);
+            }
+            fused.fit(ds);
+            dl4j.fit(ds);
+        }
+        // the running statistics (DL4J updates them from the helper's batch mean and variance) and every parameter
+        assertTrue(maxRelDiff(fused.params(), dl4j.params()) < tolerance, "parameters after 3 steps");
+        INDArray test = batch(type, format, 9).getFeatures();
+        assertTrue(maxRelDiff(fused.outputSingle(test), dl4j.outputSingle(test)) < tolerance, "inference output");
+    }
+
+    @Test
+    void doubleTrainsAsDl4jDoes() {
+        assertSameTraining(DataType.DOUBLE, CNN2DFormat.NCHW, 1e-12);
+    }
+
+    /**
+     * In float, both codes round differently; each is compared with DL4J's result in double from the same parameters
+     * and data. This helper must be within float rounding of it (1e-5 of each gradient's largest entry) and, over all
+     * gradients, no further from it than DL4J's own float code (it sums in double).
+     */
+    @Test
+    void floatIsAtLeastAsCloseToTheDoubleResultAsDl4jsOwnFloat() {
+        ComputationGraph[] floats = pair(DataType.FLOAT, CNN2DFormat.NCHW);
+        ComputationGraph reference = pair(DataType.DOUBLE, CNN2DFormat.NCHW)[1];
+        reference.setParams(floats[0].params().castTo(DataType.DOUBLE));
+        double worstFused = 0;
+        double worstDl4j = 0;
+        for (int step = 0; step < 3; step++) {
+            DataSet ds = batch(DataType.DOUBLE, CNN2DFormat.NCHW, step);
+            DataSet dsFloat = new DataSet(ds.getFeatures().castTo(DataType.FLOAT), ds.getLabels().castTo(DataType.FLOAT));
+            reference.setInputs(ds.getFeatures());
+            reference.setLabels(ds.getLabels());
+            reference.computeGradientAndScore();
+            for (ComputationGraph g : floats) {
+                g.setInputs(dsFloat.getFeatures());
+                g.setLabels(dsFloat.getLabels());
+                g.computeGradientAndScore();
+            }
+            for (String p : new String[]{"conv_W", "bn_gamma", "bn_beta", "dense_W", "bnDense_gamma", "bnDense_beta"}) {
+                INDArray exact = reference.gradient().getGradientFor(p);
+                double fused = maxRelDiff(floats[0].gradient().getGradientFor(p).castTo(DataType.DOUBLE), exact);
+                double dl4j = maxRelDiff(floats[1].gradient().getGradientFor(p).castTo(DataType.DOUBLE), exact);
+                assertTrue(fused < 1e-5, "gradient of " + p + " at step " + step + ": relative error " + fused);
+                worstFused = Math.max(worstFused, fused);
+                worstDl4j = Math.max(worstDl4j, dl4j);
+            }
+            reference.fit(ds);
+            for (ComputationGraph g : floats) {
+                g.fit(dsFloat);
+            }
+        }
+        assertTrue(worstFused <= worstDl4j, "largest relative error " + worstFused + ", DL4J's own float " + worstDl4j);
+    }
+
+    @Test
+    void channelsLastGoesToTheReplacedHelperOrDl4j() {
+        ComputationGraph[] nets = pair(DataType.DOUBLE, CNN2DFormat.NHWC);
+        BatchNormalizationHelper helper = (BatchNormalizationHelper) OneDnnHelpers.helperOf(nets[0].getLayer("bn"));
+        assertInstanceOf(FusedBatchNormHelper.class, helper);
+        assertSameTraining(DataType.DOUBLE, CNN2DFormat.NHWC, 1e-12);
+    }
+
+    @Test
+    void patchingTwiceKeepsOneHelperAndTheOneItReplaced() {
+        ComputationGraph g = new ComputationGraph(net(DataType.FLOAT, CNN2DFormat.NCHW));
+        g.init();
+        OneDnnHelpers.patch(g);
+        OneDnnHelpers.patch(g);
+        FusedBatchNormHelper helper = (FusedBatchNormHelper) OneDnnHelpers.helperOf(g.getLayer("bn"));
+        assertEquals("MKLDNNBatchNormHelper", helper.fallback().getClass().getSimpleName());
+    }
+
+    /** Values 10^4 +- 1: mean 10^4 and variance 1 exactly, which E[x^2] - mean^2 in float would get wrong by 100%. */
+    @Test
+    void statisticsKeepTheirDigitsFarFromZero() {
+        int n = 4;
+        int c = 2;
+        int hw = 6;
+        INDArray x = Nd4j.create(DataType.FLOAT, n, c, 2, 3);
+        for (int i = 0; i < n; i++) {
+            for (int ch = 0; ch < c; ch++) {
+                for (int k = 0; k < hw; k++) {
+                    x.putScalar(new long[]{i, ch, k / 3, k % 3}, 1e4 + ((i + k) % 2 == 0 ? 1 : -1) * (ch + 1));
+                }
+            }
+        }
+        INDArray y = x.ulike();
+        BatchNormKernels.Statistics s = BatchNormKernels.forwardTraining(x, y, new double[]{1, 2}, new double[]{0, 5},
+                0.0);
+        for (int ch = 0; ch < c; ch++) {
+            assertEquals(1e4, s.mean[ch], 0.0);
+            assertEquals((ch + 1) * (ch + 1), s.variance[ch], 0.0);
+        }
+        // gamma * (+-1) + beta, exactly
+        assertEquals(1.0, y.getDouble(0, 0, 0, 0), 0.0);
+        assertEquals(-1.0, y.getDouble(0, 0, 0, 1), 0.0);
+        assertEquals(7.0, y.getDouble(0, 1, 0, 0), 0.0);
+        assertEquals(3.0, y.getDouble(0, 1, 0, 1), 0.0);
+    }
+}
