@@ -46,9 +46,9 @@ class ArchitectureTest {
      */
     static final Map<String, Set<String>> MAY_USE = table(
             // leaves: DL4J/ND4J helpers that know nothing of local training
-            uses("layers"),
-            uses("init"),
             uses("backend"),
+            uses("layers", "backend"),
+            uses("init"),
             uses("io"),
             uses("optim"),
             // building blocks: losses, heads, data, configuration, measurement, networks

@@ -1,10 +1,7 @@
 package dev.infopro.dl4j.backend;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 
 /**
@@ -39,37 +36,18 @@ final class BatchNormKernels {
         }
     }
 
-    /** Whether the kernels read {@code a} directly: float or double, dense in C order, no offset. */
-    static boolean readable(INDArray a) {
-        return (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE) && a.offset() == 0
-                && denseInCOrder(a) && a.data().length() >= a.length();
-    }
-
-    // ND4J's Shape.hasDefaultStridesForShape rejects [N, C, 1, 1] with strides [C, 1, 1, 1]; dimensions of size 1 have
-    // no stride that matters
-    private static boolean denseInCOrder(INDArray a) {
-        long expected = 1;
-        for (int d = a.rank() - 1; d >= 0; d--) {
-            if (a.size(d) != 1 && a.stride(d) != expected) {
-                return false;
-            }
-            expected *= a.size(d);
-        }
-        return true;
-    }
-
     /**
      * Training forward pass: {@code y = gamma * (x - mean) / sqrt(var + eps) + beta} with the batch's mean and biased
      * variance per channel; returns those statistics. {@code x} and {@code y} are [N, C, H, W] and
-     * {@link #readable(INDArray)}.
+     * {@link ArrayElements#readable(INDArray)}.
      */
     static Statistics forwardTraining(INDArray x, INDArray y, double[] gamma, double[] beta, double eps) {
         int n = (int) x.size(0);
         int c = (int) x.size(1);
         int hw = (int) (x.length() / ((long) n * c));
         double count = (double) n * hw;
-        Rows in = Rows.of(x);
-        Rows out = Rows.of(y);
+        ArrayElements in = ArrayElements.of(x);
+        ArrayElements out = ArrayElements.of(y);
         Statistics s = new Statistics(c);
         forEachChannel(x.length(), c, ch -> {
             double[] row = new double[hw];
@@ -106,15 +84,15 @@ final class BatchNormKernels {
         int n = (int) x.size(0);
         int c = (int) x.size(1);
         int hw = (int) (x.length() / ((long) n * c));
-        Rows in = Rows.of(x);
-        Rows out = Rows.of(y);
+        ArrayElements in = ArrayElements.of(x);
+        ArrayElements out = ArrayElements.of(y);
         forEachChannel(x.length(), c, ch -> {
             double a = gamma[ch] / Math.sqrt(variance[ch] + eps);
             scaleShift(in, out, n, c, hw, ch, new double[hw], a, beta[ch] - mean[ch] * a);
         });
     }
 
-    private static void scaleShift(Rows in, Rows out, int n, int c, int hw, int ch, double[] row, double a, double b) {
+    private static void scaleShift(ArrayElements in, ArrayElements out, int n, int c, int hw, int ch, double[] row, double a, double b) {
         for (int i = 0; i < n; i++) {
             long base = ((long) i * c + ch) * hw;
             in.read(base, row);
@@ -136,9 +114,9 @@ final class BatchNormKernels {
         int c = (int) x.size(1);
         int hw = (int) (x.length() / ((long) n * c));
         double count = (double) n * hw;
-        Rows in = Rows.of(x);
-        Rows grad = Rows.of(dy);
-        Rows out = Rows.of(dx);
+        ArrayElements in = ArrayElements.of(x);
+        ArrayElements grad = ArrayElements.of(dy);
+        ArrayElements out = ArrayElements.of(dx);
         forEachChannel(x.length(), c, ch -> {
             double[] row = new double[hw];
             double[] drow = new double[hw];
@@ -175,75 +153,5 @@ final class BatchNormKernels {
     private static void forEachChannel(long elements, int channels, java.util.function.IntConsumer body) {
         IntStream range = IntStream.range(0, channels);
         (elements >= PARALLEL_THRESHOLD ? range.parallel() : range).forEach(body);
-    }
-
-    /** Contiguous runs of an array's elements as doubles, whatever its floating-point type. */
-    abstract static class Rows {
-        abstract void read(long offset, double[] row);
-
-        abstract void write(long offset, double[] row);
-
-        static Rows of(INDArray a) {
-            if (!readable(a)) {
-                throw new IllegalArgumentException("batch-norm kernels need a float or double array, dense in C "
-                        + "order, with no offset; got " + a.shapeInfoToString());
-            }
-            return a.dataType() == DataType.DOUBLE ? new Doubles(a.data().asNioDouble())
-                    : new Floats(a.data().asNioFloat());
-        }
-    }
-
-    private static final class Doubles extends Rows {
-        private final DoubleBuffer buffer;
-
-        Doubles(DoubleBuffer buffer) {
-            this.buffer = buffer;
-        }
-
-        @Override
-        void read(long offset, double[] row) {
-            buffer.get(Math.toIntExact(offset), row, 0, row.length);
-        }
-
-        @Override
-        void write(long offset, double[] row) {
-            buffer.put(Math.toIntExact(offset), row, 0, row.length);
-        }
-    }
-
-    private static final class Floats extends Rows {
-        private final FloatBuffer buffer;
-        private final ThreadLocal<float[]> scratch = new ThreadLocal<>();
-
-        Floats(FloatBuffer buffer) {
-            this.buffer = buffer;
-        }
-
-        private float[] scratch(int length) {
-            float[] s = scratch.get();
-            if (s == null || s.length < length) {
-                s = new float[length];
-                scratch.set(s);
-            }
-            return s;
-        }
-
-        @Override
-        void read(long offset, double[] row) {
-            float[] s = scratch(row.length);
-            buffer.get(Math.toIntExact(offset), s, 0, row.length);
-            for (int k = 0; k < row.length; k++) {
-                row[k] = s[k];
-            }
-        }
-
-        @Override
-        void write(long offset, double[] row) {
-            float[] s = scratch(row.length);
-            for (int k = 0; k < row.length; k++) {
-                s[k] = (float) row[k];
-            }
-            buffer.put(Math.toIntExact(offset), s, 0, row.length);
-        }
     }
 }

@@ -72,7 +72,7 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper {
             return fallback == null ? null : fallback.preOutput(x, training, shape, gamma, beta, mean, var, decay, eps,
                     format, workspaceMgr);
         }
-        INDArray in = BatchNormKernels.readable(x) ? x : workspaceMgr.dup(ArrayType.FF_WORKING_MEM, x, 'c');
+        INDArray in = ArrayElements.readable(x) ? x : workspaceMgr.dup(ArrayType.FF_WORKING_MEM, x, 'c');
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c');
         double[] g = gamma.toDoubleVector();
         double[] b = beta.toDoubleVector();
@@ -89,8 +89,8 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper {
                 varCache = Nd4j.createUninitialized(x.dataType(), channels);
             }
         }
-        BatchNormKernels.Rows.of(meanCache).write(0, statistics.mean);
-        BatchNormKernels.Rows.of(varCache).write(0, statistics.variance);
+        ArrayElements.of(meanCache).write(0, statistics.mean);
+        ArrayElements.of(varCache).write(0, statistics.variance);
         return out;
     }
 
@@ -105,9 +105,9 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper {
         if (statistics == null) {
             throw new IllegalStateException("batch norm's backward pass ran before a training forward pass");
         }
-        INDArray in = BatchNormKernels.readable(input) ? input
+        INDArray in = ArrayElements.readable(input) ? input
                 : workspaceMgr.dup(ArrayType.BP_WORKING_MEM, input, 'c');
-        INDArray dy = BatchNormKernels.readable(epsilon) && epsilon.dataType() == input.dataType() ? epsilon
+        INDArray dy = ArrayElements.readable(epsilon) && epsilon.dataType() == input.dataType() ? epsilon
                 : workspaceMgr.dup(ArrayType.BP_WORKING_MEM, epsilon.castTo(input.dataType()), 'c');
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(), input.shape(), 'c');
         int channels = statistics.mean.length;

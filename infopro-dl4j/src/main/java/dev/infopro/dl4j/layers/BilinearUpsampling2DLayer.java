@@ -1,5 +1,6 @@
 package dev.infopro.dl4j.layers;
 
+import dev.infopro.dl4j.backend.ArrayElements;
 import org.deeplearning4j.exception.DL4JInvalidInputException;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -11,35 +12,35 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 import java.util.Arrays;
 
 /**
- * Implementation of {@link BilinearUpsampling2D}: {@code Y = A_h X A_w^T} for every (example, channel) slice,
- * computed with two matrix products over the whole batch; backward {@code dX = A_h^T dY A_w}.
+ * Implementation of {@link BilinearUpsampling2D}: {@code Y = A_h X A_w^T} for every (example, channel) slice, backward
+ * {@code dX = A_h^T dY A_w}. Each interpolation matrix has two non-zeros per row, so both passes run in Java as two
+ * sweeps over each slice (width, then height) reading two taps per output ({@link BilinearInterpolation#taps}), the
+ * slices spread over the fork-join pool. (Two matrix products over the whole batch, with the transposes between them,
+ * took three to four times longer in libnd4j M2.1: docs/benchmarks.md, "Bilinear upsampling in Java".)
  */
 public class BilinearUpsampling2DLayer extends AbstractLayer<BilinearUpsampling2D> {
 
-    // Detached interpolation matrices, rebuilt only when the input size or data type changes.
-    private transient INDArray cachedAh;
-    private transient INDArray cachedAw;
+    // rebuilt only when the input size changes
+    private transient BilinearInterpolation.Taps tapsH;
+    private transient BilinearInterpolation.Taps tapsW;
     private transient long cachedInH = -1;
     private transient long cachedInW = -1;
-    private transient DataType cachedType;
 
     /** Creates the layer for the given configuration. */
     public BilinearUpsampling2DLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
     }
 
-    private void ensureMatrices(long inH, long inW, DataType type) {
-        if (cachedAh == null || inH != cachedInH || inW != cachedInW || type != cachedType) {
-            cachedAh = BilinearInterpolation.matrix(inH, layerConf().getOutHeight(), type);
-            cachedAw = BilinearInterpolation.matrix(inW, layerConf().getOutWidth(), type);
+    private void ensureTaps(long inH, long inW) {
+        if (tapsH == null || inH != cachedInH || inW != cachedInW) {
+            tapsH = BilinearInterpolation.taps(inH, layerConf().getOutHeight());
+            tapsW = BilinearInterpolation.taps(inW, layerConf().getOutWidth());
             cachedInH = inH;
             cachedInW = inW;
-            cachedType = type;
         }
     }
 
@@ -60,8 +61,9 @@ public class BilinearUpsampling2DLayer extends AbstractLayer<BilinearUpsampling2
         if (h == oh && w == ow) {
             return out.assign(input); // both interpolation matrices are the identity
         }
-        ensureMatrices(h, w, input.dataType());
-        resize(input, cachedAh, cachedAw, out, n * c, h, w, oh, ow);
+        ensureTaps(h, w);
+        INDArray x = ArrayElements.readable(input) ? input : workspaceMgr.dup(ArrayType.FF_WORKING_MEM, input, 'c');
+        resize(x, out, (int) (n * c), (int) h, (int) w, tapsH, tapsW);
         return out;
     }
 
@@ -80,28 +82,86 @@ public class BilinearUpsampling2DLayer extends AbstractLayer<BilinearUpsampling2
         if (h == oh && w == ow) {
             return new Pair<>(new DefaultGradient(), dx.assign(epsilon)); // the identity's adjoint
         }
-        ensureMatrices(h, w, input.dataType());
-        // The transposed map: A_h^T [H, H'], A_w^T^T = A_w [W', W].
-        resize(epsilon, cachedAh.transpose(), cachedAw.transpose(), dx, n * c, oh, ow, h, w);
+        ensureTaps(h, w);
+        INDArray g = ArrayElements.readable(epsilon) && epsilon.dataType() == input.dataType() ? epsilon
+                : workspaceMgr.dup(ArrayType.BP_WORKING_MEM, epsilon.castTo(input.dataType()), 'c');
+        resizeAdjoint(g, dx, (int) (n * c), (int) h, (int) w, tapsH, tapsW);
         return new Pair<>(new DefaultGradient(), dx);
     }
 
-    /**
-     * {@code out[s] = ah * x[s] * aw^T} for all {@code s} slices; {@code ah [outH, inH]}, {@code aw [outW, inW]}.
-     * The intermediates live in whatever workspace is open (working memory); {@code out} receives the result.
-     */
-    private static void resize(INDArray x, INDArray ah, INDArray aw, INDArray out, long slices,
-                               long inH, long inW, long outH, long outW) {
-        // a C-ordered array without offset reshapes as a view; anything else is copied first
-        INDArray x2 = (Shape.hasDefaultStridesForShape(x) && x.offset() == 0 ? x : x.dup('c'))
-                .reshape('c', slices * inH, inW);
-        // Width pass: [S*inH, inW] x [inW, outW]
-        INDArray t = x2.mmul(aw.transpose());
-        // Height pass: bring H to the front: [inH, S*outW]
-        INDArray tH = t.reshape('c', slices, inH, outW).permute(1, 0, 2).dup('c').reshape('c', inH, slices * outW);
-        INDArray y = ah.mmul(tH); // [outH, S*outW]
-        INDArray yS = y.reshape('c', outH, slices, outW).permute(1, 0, 2);
-        out.reshape('c', slices, outH, outW).assign(yS);
+    /** {@code out[s] = A_h x[s] A_w^T} for every slice {@code s} of {@code x} [slices, h, w]. */
+    private static void resize(INDArray x, INDArray out, int slices, int h, int w, BilinearInterpolation.Taps th,
+                               BilinearInterpolation.Taps tw) {
+        int oh = th.lo.length;
+        int ow = tw.lo.length;
+        ArrayElements in = ArrayElements.of(x);
+        ArrayElements o = ArrayElements.of(out);
+        forSlices(slices, h * w + oh * ow, (from, to) -> {
+            double[] src = new double[h * w];
+            double[] mid = new double[h * ow];
+            double[] dst = new double[oh * ow];
+            for (int s = from; s < to; s++) {
+                in.read((long) s * h * w, src);
+                for (int i = 0; i < h; i++) {
+                    for (int j = 0; j < ow; j++) {
+                        mid[i * ow + j] = tw.wLo[j] * src[i * w + tw.lo[j]] + tw.wHi[j] * src[i * w + tw.hi[j]];
+                    }
+                }
+                for (int i = 0; i < oh; i++) {
+                    int lo = th.lo[i] * ow;
+                    int hi = th.hi[i] * ow;
+                    for (int j = 0; j < ow; j++) {
+                        dst[i * ow + j] = th.wLo[i] * mid[lo + j] + th.wHi[i] * mid[hi + j];
+                    }
+                }
+                o.write((long) s * oh * ow, dst);
+            }
+        });
+    }
+
+    /** {@code dx[s] = A_h^T g[s] A_w}: the adjoint of {@link #resize}, scattering each output's gradient to its taps. */
+    private static void resizeAdjoint(INDArray g, INDArray dx, int slices, int h, int w, BilinearInterpolation.Taps th,
+                                      BilinearInterpolation.Taps tw) {
+        int oh = th.lo.length;
+        int ow = tw.lo.length;
+        ArrayElements grad = ArrayElements.of(g);
+        ArrayElements o = ArrayElements.of(dx);
+        forSlices(slices, h * w + oh * ow, (from, to) -> {
+            double[] src = new double[oh * ow];
+            double[] mid = new double[h * ow];
+            double[] dst = new double[h * w];
+            for (int s = from; s < to; s++) {
+                grad.read((long) s * oh * ow, src);
+                java.util.Arrays.fill(mid, 0.0);
+                for (int i = 0; i < oh; i++) {
+                    int lo = th.lo[i] * ow;
+                    int hi = th.hi[i] * ow;
+                    for (int j = 0; j < ow; j++) {
+                        double v = src[i * ow + j];
+                        mid[lo + j] += th.wLo[i] * v;
+                        mid[hi + j] += th.wHi[i] * v;
+                    }
+                }
+                java.util.Arrays.fill(dst, 0.0);
+                for (int i = 0; i < h; i++) {
+                    for (int j = 0; j < ow; j++) {
+                        double v = mid[i * ow + j];
+                        dst[i * w + tw.lo[j]] += tw.wLo[j] * v;
+                        dst[i * w + tw.hi[j]] += tw.wHi[j] * v;
+                    }
+                }
+                o.write((long) s * h * w, dst);
+            }
+        });
+    }
+
+    // Splits the slices into a few chunks per core; small batches run on the calling thread.
+    private static void forSlices(int slices, int elementsPerSlice, java.util.function.BiConsumer<Integer, Integer> body) {
+        int chunks = (long) slices * elementsPerSlice < (1 << 15) ? 1
+                : Math.min(slices, 4 * Runtime.getRuntime().availableProcessors());
+        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
+        (chunks > 1 ? range.parallel() : range).forEach(k -> body.accept(
+                (int) ((long) slices * k / chunks), (int) ((long) slices * (k + 1) / chunks)));
     }
 
     @Override
