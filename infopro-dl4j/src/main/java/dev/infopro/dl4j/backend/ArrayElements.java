@@ -77,18 +77,19 @@ public abstract class ArrayElements {
     }
 
     private static final class Floats extends ArrayElements {
+        // one per thread for all arrays: a read or write uses it only for its own copy
+        private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
         private final FloatBuffer buffer;
-        private final ThreadLocal<float[]> scratch = new ThreadLocal<>();
 
         Floats(FloatBuffer buffer) {
             this.buffer = buffer;
         }
 
-        private float[] scratch(int length) {
-            float[] s = scratch.get();
+        private static float[] scratch(int length) {
+            float[] s = SCRATCH.get();
             if (s == null || s.length < length) {
                 s = new float[length];
-                scratch.set(s);
+                SCRATCH.set(s);
             }
             return s;
         }

@@ -19,8 +19,9 @@ import java.util.Arrays;
  * Implementation of {@link BilinearUpsampling2D}: {@code Y = A_h X A_w^T} for every (example, channel) slice, backward
  * {@code dX = A_h^T dY A_w}. Each interpolation matrix has two non-zeros per row, so both passes run in Java as two
  * sweeps over each slice (width, then height) reading two taps per output ({@link BilinearInterpolation#taps}), the
- * slices spread over the fork-join pool. (Two matrix products over the whole batch, with the transposes between them,
- * took three to four times longer in libnd4j M2.1: docs/benchmarks.md, "Bilinear upsampling in Java".)
+ * slices spread over the fork-join pool. (It replaced two libnd4j matrix products over the whole batch with transposing
+ * copies between them; the decoder's training step at a 32x14x14 cut became 20-27% faster: docs/benchmarks.md,
+ * "Bilinear upsampling in Java".)
  */
 public class BilinearUpsampling2DLayer extends AbstractLayer<BilinearUpsampling2D> {
 
