@@ -1,16 +1,24 @@
 package dev.infopro.dl4j.layers;
 
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.ActivationLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinearDerivative;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The runtime layer of {@link InPlaceReLU}. The forward pass in training applies ReLU to its input array itself when
  * that array lives in the activation workspace of the pass (so it belongs to the network, not to the caller);
- * otherwise, e.g. without workspaces, it copies as DL4J's activation layer does. The backward pass is inherited: it
- * reads the stored input, which now holds the output, and ReLU's derivative is 1 exactly where either is positive.
+ * otherwise, e.g. without workspaces, it copies as DL4J's activation layer does. The backward pass reads the stored
+ * input, which then holds the output: ReLU's derivative is 1 exactly where either is positive. It is one libnd4j op
+ * writing the gradient into the gradient workspace, where DL4J's activation layer copies the input, writes the
+ * derivative into a third array and copies that into the workspace.
  */
 public class InPlaceReLULayer extends ActivationLayer {
 
@@ -29,5 +37,16 @@ public class InPlaceReLULayer extends ActivationLayer {
             return layerConf().getActivationFn().getActivation(input, true);
         }
         return super.activate(training, mgr);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+        assertInputSet(true);
+        if (!InPlaceReLU.isPlainReLU(layerConf().getActivationFn()) || epsilon.dataType() != input.dataType()) {
+            return super.backpropGradient(epsilon, mgr);
+        }
+        INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(), input.shape(), 'c');
+        Nd4j.exec(new RectifiedLinearDerivative(input, epsilon, dx));
+        return new Pair<>(new DefaultGradient(), dx);
     }
 }
