@@ -14,6 +14,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * Implementation of {@link BilinearUpsampling2D}: {@code Y = A_h X A_w^T} for every (example, channel) slice, backward
@@ -95,27 +96,18 @@ public class BilinearUpsampling2DLayer extends AbstractLayer<BilinearUpsampling2
                                BilinearInterpolation.Taps tw) {
         int oh = th.lo.length;
         int ow = tw.lo.length;
-        ArrayElements in = ArrayElements.of(x);
-        ArrayElements o = ArrayElements.of(out);
-        forSlices(slices, h * w + oh * ow, (from, to) -> {
-            double[] src = new double[h * w];
-            double[] mid = new double[h * ow];
-            double[] dst = new double[oh * ow];
-            for (int s = from; s < to; s++) {
-                in.read((long) s * h * w, src);
-                for (int i = 0; i < h; i++) {
-                    for (int j = 0; j < ow; j++) {
-                        mid[i * ow + j] = tw.wLo[j] * src[i * w + tw.lo[j]] + tw.wHi[j] * src[i * w + tw.hi[j]];
-                    }
+        perSlice(x, out, slices, h * w, h * ow, oh * ow, (src, mid, dst) -> {
+            for (int i = 0; i < h; i++) {
+                for (int j = 0; j < ow; j++) {
+                    mid[i * ow + j] = tw.wLo[j] * src[i * w + tw.lo[j]] + tw.wHi[j] * src[i * w + tw.hi[j]];
                 }
-                for (int i = 0; i < oh; i++) {
-                    int lo = th.lo[i] * ow;
-                    int hi = th.hi[i] * ow;
-                    for (int j = 0; j < ow; j++) {
-                        dst[i * ow + j] = th.wLo[i] * mid[lo + j] + th.wHi[i] * mid[hi + j];
-                    }
+            }
+            for (int i = 0; i < oh; i++) {
+                int lo = th.lo[i] * ow;
+                int hi = th.hi[i] * ow;
+                for (int j = 0; j < ow; j++) {
+                    dst[i * ow + j] = th.wLo[i] * mid[lo + j] + th.wHi[i] * mid[hi + j];
                 }
-                o.write((long) s * oh * ow, dst);
             }
         });
     }
@@ -125,44 +117,56 @@ public class BilinearUpsampling2DLayer extends AbstractLayer<BilinearUpsampling2
                                       BilinearInterpolation.Taps tw) {
         int oh = th.lo.length;
         int ow = tw.lo.length;
-        ArrayElements grad = ArrayElements.of(g);
-        ArrayElements o = ArrayElements.of(dx);
-        forSlices(slices, h * w + oh * ow, (from, to) -> {
-            double[] src = new double[oh * ow];
-            double[] mid = new double[h * ow];
-            double[] dst = new double[h * w];
-            for (int s = from; s < to; s++) {
-                grad.read((long) s * oh * ow, src);
-                java.util.Arrays.fill(mid, 0.0);
-                for (int i = 0; i < oh; i++) {
-                    int lo = th.lo[i] * ow;
-                    int hi = th.hi[i] * ow;
-                    for (int j = 0; j < ow; j++) {
-                        double v = src[i * ow + j];
-                        mid[lo + j] += th.wLo[i] * v;
-                        mid[hi + j] += th.wHi[i] * v;
-                    }
+        perSlice(g, dx, slices, oh * ow, h * ow, h * w, (src, mid, dst) -> {
+            Arrays.fill(mid, 0.0);
+            for (int i = 0; i < oh; i++) {
+                int lo = th.lo[i] * ow;
+                int hi = th.hi[i] * ow;
+                for (int j = 0; j < ow; j++) {
+                    double v = src[i * ow + j];
+                    mid[lo + j] += th.wLo[i] * v;
+                    mid[hi + j] += th.wHi[i] * v;
                 }
-                java.util.Arrays.fill(dst, 0.0);
-                for (int i = 0; i < h; i++) {
-                    for (int j = 0; j < ow; j++) {
-                        double v = mid[i * ow + j];
-                        dst[i * w + tw.lo[j]] += tw.wLo[j] * v;
-                        dst[i * w + tw.hi[j]] += tw.wHi[j] * v;
-                    }
+            }
+            Arrays.fill(dst, 0.0);
+            for (int i = 0; i < h; i++) {
+                for (int j = 0; j < ow; j++) {
+                    double v = mid[i * ow + j];
+                    dst[i * w + tw.lo[j]] += tw.wLo[j] * v;
+                    dst[i * w + tw.hi[j]] += tw.wHi[j] * v;
                 }
-                o.write((long) s * h * w, dst);
             }
         });
     }
 
-    // Splits the slices into a few chunks per core; small batches run on the calling thread.
-    private static void forSlices(int slices, int elementsPerSlice, java.util.function.BiConsumer<Integer, Integer> body) {
-        int chunks = (long) slices * elementsPerSlice < (1 << 15) ? 1
+    /** The work on one slice: {@code src} read, {@code mid} scratch, {@code dst} to be written. */
+    private interface SliceKernel {
+        void apply(double[] src, double[] mid, double[] dst);
+    }
+
+    /**
+     * Runs {@code kernel} on every slice: slice {@code s} of {@code from} ({@code srcSize} elements) in, slice
+     * {@code s} of {@code to} ({@code dstSize} elements) out. The slices go in a few chunks per core to the fork-join
+     * pool; small batches run on the calling thread.
+     */
+    private static void perSlice(INDArray from, INDArray to, int slices, int srcSize, int midSize, int dstSize,
+                                 SliceKernel kernel) {
+        ArrayElements in = ArrayElements.of(from);
+        ArrayElements out = ArrayElements.of(to);
+        int chunks = (long) slices * (srcSize + dstSize) < (1 << 15) ? 1
                 : Math.min(slices, 4 * Runtime.getRuntime().availableProcessors());
-        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
-        (chunks > 1 ? range.parallel() : range).forEach(k -> body.accept(
-                (int) ((long) slices * k / chunks), (int) ((long) slices * (k + 1) / chunks)));
+        IntStream range = IntStream.range(0, chunks);
+        (chunks > 1 ? range.parallel() : range).forEach(k -> {
+            double[] src = new double[srcSize];
+            double[] mid = new double[midSize];
+            double[] dst = new double[dstSize];
+            int last = (int) ((long) slices * (k + 1) / chunks);
+            for (int s = (int) ((long) slices * k / chunks); s < last; s++) {
+                in.read((long) s * srcSize, src);
+                kernel.apply(src, mid, dst);
+                out.write((long) s * dstSize, dst);
+            }
+        });
     }
 
     @Override
