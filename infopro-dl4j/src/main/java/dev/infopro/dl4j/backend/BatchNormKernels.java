@@ -7,11 +7,11 @@ import java.util.stream.IntStream;
 /**
  * Batch normalisation over the channels of an NCHW tensor, computed in Java, one channel at a time: the batch
  * statistics and the normalised output in one sweep per channel (three reads, one write), the backward pass in two
- * (three reads, one write).
+ * (four reads, one write).
  *
  * <p>Why not libnd4j: in 1.0.0-M2.1 DL4J's oneDNN path computes the batch mean and variance with two separate
  * reductions over (N, H, W) before the batch-norm op, and its oneDNN {@code batchnorm_bp} costs about three ReLUs over
- * the same tensor; replacing both makes whole training steps 8-15% faster (docs/benchmarks.md, "Batch norm in
+ * the same tensor; replacing both makes whole training steps 3-15% faster (docs/benchmarks.md, "Batch norm in
  * Java"). Arithmetic is in double for every data type; the arrays are read and written in their own
  * type. Channels are spread over the common fork-join pool; each channel is summed by one thread in a fixed order,
  * so results do not depend on the number of threads.
@@ -23,7 +23,7 @@ final class BatchNormKernels {
     private BatchNormKernels() {
     }
 
-    /** Batch statistics of one training step: per channel, the mean and 1 / sqrt(biased variance + eps). */
+    /** Batch statistics of one training step, per channel: the mean, the biased variance and 1 / sqrt(variance + eps). */
     static final class Statistics {
         final double[] mean;
         final double[] variance;

@@ -30,7 +30,7 @@ public final class OneDnnHelpers {
     public static final String OPT_OUT_PROPERTY = "infopro.onednn";
     /**
      * {@code false} leaves batch normalisation to DL4J's helper or its own code instead of {@link FusedBatchNormHelper};
-     * read when a graph is patched. On by default: it makes CIFAR ResNet steps 8-15% faster
+     * read when a graph is patched. On by default: it makes CIFAR ResNet steps 3-15% faster
      * (docs/benchmarks.md, "Batch norm in Java").
      */
     public static final String FUSED_BATCH_NORM_PROPERTY = "infopro.bn.fused";
