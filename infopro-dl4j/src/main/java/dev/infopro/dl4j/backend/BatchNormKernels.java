@@ -23,7 +23,7 @@ final class BatchNormKernels {
     private BatchNormKernels() {
     }
 
-    /** Batch statistics of one training step, per channel: the mean, the biased variance and 1 / sqrt(variance + eps). */
+    /** Batch statistics of one training step, per channel: mean, biased variance and 1 / sqrt(variance + eps). */
     static final class Statistics {
         final double[] mean;
         final double[] variance;
@@ -92,7 +92,8 @@ final class BatchNormKernels {
         });
     }
 
-    private static void scaleShift(ArrayElements in, ArrayElements out, int n, int c, int hw, int ch, double[] row, double a, double b) {
+    private static void scaleShift(ArrayElements in, ArrayElements out, int n, int c, int hw, int ch, double[] row,
+                                   double a, double b) {
         for (int i = 0; i < n; i++) {
             long base = ((long) i * c + ch) * hw;
             in.read(base, row);

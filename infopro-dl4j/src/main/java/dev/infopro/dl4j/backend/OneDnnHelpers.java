@@ -3,7 +3,13 @@ package dev.infopro.dl4j.backend;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.LayerHelper;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.mkldnn.BaseMKLDNNHelper;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelper;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,9 +35,9 @@ public final class OneDnnHelpers {
     /** Our opt-out property: {@code false} leaves DL4J's default (helpers off) alone. */
     public static final String OPT_OUT_PROPERTY = "infopro.onednn";
     /**
-     * {@code false} leaves batch normalisation to DL4J's helper or its own code instead of {@link FusedBatchNormHelper};
-     * read when a graph is patched. On by default: it makes CIFAR ResNet steps 3-15% faster
-     * (docs/benchmarks.md, "Batch norm in Java").
+     * {@code false} leaves batch normalisation to DL4J's helper or its own code instead of
+     * {@link FusedBatchNormHelper}; read when a graph is patched. On by default: it makes CIFAR ResNet steps 3-15%
+     * faster (docs/benchmarks.md, "Batch norm in Java").
      */
     public static final String FUSED_BATCH_NORM_PROPERTY = "infopro.bn.fused";
     /** Our opt-out environment variable. */
@@ -85,8 +91,8 @@ public final class OneDnnHelpers {
 
     /**
      * Fixes the layer helpers of {@code graph}: convolutions get a working oneDNN backward pass without bias and no
-     * second forward pass in the backward pass ({@link PatchedConvHelper}), and batch norms run {@link FusedBatchNormHelper} (unless
-     * {@value #FUSED_BATCH_NORM_PROPERTY} is {@code false}); call after
+     * second forward pass in the backward pass ({@link PatchedConvHelper}), and batch norms run
+     * {@link FusedBatchNormHelper} (unless {@value #FUSED_BATCH_NORM_PROPERTY} is {@code false}); call after
      * {@code init()}. Networks built by this library are patched already; call it for your own networks.
      * Idempotent.
      *
@@ -105,22 +111,25 @@ public final class OneDnnHelpers {
      * any); other layers are left alone.
      */
     public static void patch(Layer layer) {
-        if (layer instanceof org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) {
-            replaceHelper(layer, org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class, h ->
-                    h instanceof org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper
-                            ? new PatchedConvHelper((org.deeplearning4j.nn.layers.convolution.ConvolutionHelper) h,
-                            // DL4J's own layer class only: subclasses may post-process the pre-activation values
-                            layer.getClass() == org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class
-                                    && ((org.deeplearning4j.nn.conf.layers.ConvolutionLayer) layer.conf().getLayer())
-                                    .getActivationFn() instanceof org.nd4j.linalg.activations.impl.ActivationIdentity)
-                            : null);
-        } else if (layer instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization
-                && !"false".equalsIgnoreCase(System.getProperty(FUSED_BATCH_NORM_PROPERTY))
-                && !((org.deeplearning4j.nn.conf.layers.BatchNormalization) layer.conf().getLayer()).isLockGammaBeta()) {
-            replaceHelper(layer, org.deeplearning4j.nn.layers.normalization.BatchNormalization.class, h ->
-                    h instanceof FusedBatchNormHelper ? null
-                            : new FusedBatchNormHelper((org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelper) h));
+        if (layer instanceof ConvolutionLayer) {
+            replaceHelper(layer, ConvolutionLayer.class, h -> h instanceof MKLDNNConvHelper
+                    ? new PatchedConvHelper((ConvolutionHelper) h, identityConvolution(layer)) : null);
+        } else if (layer instanceof BatchNormalization && fusedBatchNorm(layer)) {
+            replaceHelper(layer, BatchNormalization.class, h -> h instanceof FusedBatchNormHelper ? null
+                    : new FusedBatchNormHelper((BatchNormalizationHelper) h));
         }
+    }
+
+    // DL4J's own layer class only: subclasses may post-process the pre-activation values
+    private static boolean identityConvolution(Layer layer) {
+        return layer.getClass() == ConvolutionLayer.class
+                && ((org.deeplearning4j.nn.conf.layers.ConvolutionLayer) layer.conf().getLayer()).getActivationFn()
+                instanceof ActivationIdentity;
+    }
+
+    private static boolean fusedBatchNorm(Layer layer) {
+        return !"false".equalsIgnoreCase(System.getProperty(FUSED_BATCH_NORM_PROPERTY))
+                && !((org.deeplearning4j.nn.conf.layers.BatchNormalization) layer.conf().getLayer()).isLockGammaBeta();
     }
 
     // Sets the layer class's private "helper" field to replacement(current helper) when that is non-null.
