@@ -1,5 +1,7 @@
 package dev.infopro.dl4j.backend;
 
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -36,6 +38,17 @@ public abstract class ArrayElements {
             expected *= a.size(d);
         }
         return true;
+    }
+
+    /**
+     * {@code a} itself when it is {@link #readable(INDArray)} and of {@code type}, else a dense C-order copy of it in
+     * {@code type}, placed in the workspace for {@code arrayType}.
+     */
+    public static INDArray readableAs(INDArray a, DataType type, LayerWorkspaceMgr workspaceMgr, ArrayType arrayType) {
+        if (readable(a) && a.dataType() == type) {
+            return a;
+        }
+        return workspaceMgr.dup(arrayType, a.dataType() == type ? a : a.castTo(type), 'c');
     }
 
     /**

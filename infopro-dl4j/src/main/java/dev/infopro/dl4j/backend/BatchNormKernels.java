@@ -36,44 +36,59 @@ final class BatchNormKernels {
         }
     }
 
+    /** An [N, C, H, W] array seen as N x C rows of H x W elements; a channel is one row of each example. */
+    private record Layout(int n, int c, int hw) {
+        static Layout of(INDArray x) {
+            int n = (int) x.size(0);
+            int c = (int) x.size(1);
+            return new Layout(n, c, (int) (x.length() / ((long) n * c)));
+        }
+
+        /** Offset of example {@code i}'s row of channel {@code ch}. */
+        long row(int i, int ch) {
+            return ((long) i * c + ch) * hw;
+        }
+
+        /** Elements per channel over the batch. */
+        double count() {
+            return (double) n * hw;
+        }
+    }
+
     /**
      * Training forward pass: {@code y = gamma * (x - mean) / sqrt(var + eps) + beta} with the batch's mean and biased
      * variance per channel; returns those statistics. {@code x} and {@code y} are [N, C, H, W] and
      * {@link ArrayElements#readable(INDArray)}.
      */
     static Statistics forwardTraining(INDArray x, INDArray y, double[] gamma, double[] beta, double eps) {
-        int n = (int) x.size(0);
-        int c = (int) x.size(1);
-        int hw = (int) (x.length() / ((long) n * c));
-        double count = (double) n * hw;
+        Layout l = Layout.of(x);
         ArrayElements in = ArrayElements.of(x);
         ArrayElements out = ArrayElements.of(y);
-        Statistics s = new Statistics(c);
-        forEachChannel(x.length(), c, ch -> {
-            double[] row = new double[hw];
+        Statistics s = new Statistics(l.c());
+        forEachChannel(x.length(), l.c(), ch -> {
+            double[] row = new double[l.hw()];
             double sum = 0;
-            for (int i = 0; i < n; i++) {
-                in.read(((long) i * c + ch) * hw, row);
-                for (int k = 0; k < hw; k++) {
-                    sum += row[k];
+            for (int i = 0; i < l.n(); i++) {
+                in.read(l.row(i, ch), row);
+                for (double v : row) {
+                    sum += v;
                 }
             }
-            double m = sum / count;
+            double m = sum / l.count();
             // second sweep for the variance: E[x^2] - m^2 loses the digits when |m| is much larger than the spread
             double sq = 0;
-            for (int i = 0; i < n; i++) {
-                in.read(((long) i * c + ch) * hw, row);
-                for (int k = 0; k < hw; k++) {
-                    double d = row[k] - m;
-                    sq += d * d;
+            for (int i = 0; i < l.n(); i++) {
+                in.read(l.row(i, ch), row);
+                for (double v : row) {
+                    sq += (v - m) * (v - m);
                 }
             }
-            double var = sq / count;
+            double var = sq / l.count();
             double inv = 1.0 / Math.sqrt(var + eps);
             s.mean[ch] = m;
             s.variance[ch] = var;
             s.invStd[ch] = inv;
-            scaleShift(in, out, n, c, hw, ch, row, gamma[ch] * inv, beta[ch] - m * gamma[ch] * inv);
+            scaleShift(in, out, l, ch, row, gamma[ch] * inv, beta[ch] - m * gamma[ch] * inv);
         });
         return s;
     }
@@ -81,26 +96,24 @@ final class BatchNormKernels {
     /** Inference forward pass with given per-channel mean and variance. */
     static void forwardInference(INDArray x, INDArray y, double[] gamma, double[] beta, double[] mean,
                                  double[] variance, double eps) {
-        int n = (int) x.size(0);
-        int c = (int) x.size(1);
-        int hw = (int) (x.length() / ((long) n * c));
+        Layout l = Layout.of(x);
         ArrayElements in = ArrayElements.of(x);
         ArrayElements out = ArrayElements.of(y);
-        forEachChannel(x.length(), c, ch -> {
+        forEachChannel(x.length(), l.c(), ch -> {
             double a = gamma[ch] / Math.sqrt(variance[ch] + eps);
-            scaleShift(in, out, n, c, hw, ch, new double[hw], a, beta[ch] - mean[ch] * a);
+            scaleShift(in, out, l, ch, new double[l.hw()], a, beta[ch] - mean[ch] * a);
         });
     }
 
-    private static void scaleShift(ArrayElements in, ArrayElements out, int n, int c, int hw, int ch, double[] row,
-                                   double a, double b) {
-        for (int i = 0; i < n; i++) {
-            long base = ((long) i * c + ch) * hw;
-            in.read(base, row);
-            for (int k = 0; k < hw; k++) {
+    // y = a * x + b over one channel, row by row through the buffer `row`
+    private static void scaleShift(ArrayElements in, ArrayElements out, Layout l, int ch, double[] row, double a,
+                                   double b) {
+        for (int i = 0; i < l.n(); i++) {
+            in.read(l.row(i, ch), row);
+            for (int k = 0; k < row.length; k++) {
                 row[k] = row[k] * a + b;
             }
-            out.write(base, row);
+            out.write(l.row(i, ch), row);
         }
     }
 
@@ -111,24 +124,20 @@ final class BatchNormKernels {
      */
     static void backward(INDArray x, INDArray dy, INDArray dx, double[] gamma, Statistics s, double[] dGamma,
                          double[] dBeta) {
-        int n = (int) x.size(0);
-        int c = (int) x.size(1);
-        int hw = (int) (x.length() / ((long) n * c));
-        double count = (double) n * hw;
+        Layout l = Layout.of(x);
         ArrayElements in = ArrayElements.of(x);
         ArrayElements grad = ArrayElements.of(dy);
         ArrayElements out = ArrayElements.of(dx);
-        forEachChannel(x.length(), c, ch -> {
-            double[] row = new double[hw];
-            double[] drow = new double[hw];
+        forEachChannel(x.length(), l.c(), ch -> {
+            double[] row = new double[l.hw()];
+            double[] drow = new double[l.hw()];
             double m = s.mean[ch];
             double sumDy = 0;
             double sumDyXmu = 0;
-            for (int i = 0; i < n; i++) {
-                long base = ((long) i * c + ch) * hw;
-                in.read(base, row);
-                grad.read(base, drow);
-                for (int k = 0; k < hw; k++) {
+            for (int i = 0; i < l.n(); i++) {
+                in.read(l.row(i, ch), row);
+                grad.read(l.row(i, ch), drow);
+                for (int k = 0; k < row.length; k++) {
                     sumDy += drow[k];
                     sumDyXmu += drow[k] * (row[k] - m);
                 }
@@ -137,16 +146,15 @@ final class BatchNormKernels {
             dBeta[ch] = sumDy;
             dGamma[ch] = sumDyXmu * inv;
             double scale = gamma[ch] * inv;
-            double meanDy = sumDy / count;
-            double xmuFactor = sumDyXmu / count * inv * inv;
-            for (int i = 0; i < n; i++) {
-                long base = ((long) i * c + ch) * hw;
-                in.read(base, row);
-                grad.read(base, drow);
-                for (int k = 0; k < hw; k++) {
+            double meanDy = sumDy / l.count();
+            double xmuFactor = sumDyXmu / l.count() * inv * inv;
+            for (int i = 0; i < l.n(); i++) {
+                in.read(l.row(i, ch), row);
+                grad.read(l.row(i, ch), drow);
+                for (int k = 0; k < row.length; k++) {
                     drow[k] = scale * (drow[k] - meanDy - (row[k] - m) * xmuFactor);
                 }
-                out.write(base, drow);
+                out.write(l.row(i, ch), drow);
             }
         });
     }

@@ -72,7 +72,7 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper {
             return fallback == null ? null : fallback.preOutput(x, training, shape, gamma, beta, mean, var, decay, eps,
                     format, workspaceMgr);
         }
-        INDArray in = ArrayElements.readable(x) ? x : workspaceMgr.dup(ArrayType.FF_WORKING_MEM, x, 'c');
+        INDArray in = ArrayElements.readableAs(x, x.dataType(), workspaceMgr, ArrayType.FF_WORKING_MEM);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c');
         double[] g = gamma.toDoubleVector();
         double[] b = beta.toDoubleVector();
@@ -105,10 +105,8 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper {
         if (statistics == null) {
             throw new IllegalStateException("batch norm's backward pass ran before a training forward pass");
         }
-        INDArray in = ArrayElements.readable(input) ? input
-                : workspaceMgr.dup(ArrayType.BP_WORKING_MEM, input, 'c');
-        INDArray dy = ArrayElements.readable(epsilon) && epsilon.dataType() == input.dataType() ? epsilon
-                : workspaceMgr.dup(ArrayType.BP_WORKING_MEM, epsilon.castTo(input.dataType()), 'c');
+        INDArray in = ArrayElements.readableAs(input, input.dataType(), workspaceMgr, ArrayType.BP_WORKING_MEM);
+        INDArray dy = ArrayElements.readableAs(epsilon, input.dataType(), workspaceMgr, ArrayType.BP_WORKING_MEM);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(), input.shape(), 'c');
         int channels = statistics.mean.length;
         double[] dGamma = new double[channels];

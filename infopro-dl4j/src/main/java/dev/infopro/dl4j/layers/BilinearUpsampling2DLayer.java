@@ -64,7 +64,7 @@ public class BilinearUpsampling2DLayer extends AbstractLayer<BilinearUpsampling2
             return out.assign(input); // both interpolation matrices are the identity
         }
         ensureTaps(h, w);
-        INDArray x = ArrayElements.readable(input) ? input : workspaceMgr.dup(ArrayType.FF_WORKING_MEM, input, 'c');
+        INDArray x = ArrayElements.readableAs(input, input.dataType(), workspaceMgr, ArrayType.FF_WORKING_MEM);
         resize(x, out, (int) (n * c), (int) h, (int) w, tapsH, tapsW);
         return out;
     }
@@ -85,8 +85,7 @@ public class BilinearUpsampling2DLayer extends AbstractLayer<BilinearUpsampling2
             return new Pair<>(new DefaultGradient(), dx.assign(epsilon)); // the identity's adjoint
         }
         ensureTaps(h, w);
-        INDArray g = ArrayElements.readable(epsilon) && epsilon.dataType() == input.dataType() ? epsilon
-                : workspaceMgr.dup(ArrayType.BP_WORKING_MEM, epsilon.castTo(input.dataType()), 'c');
+        INDArray g = ArrayElements.readableAs(epsilon, input.dataType(), workspaceMgr, ArrayType.BP_WORKING_MEM);
         resizeAdjoint(g, dx, (int) (n * c), (int) h, (int) w, tapsH, tapsW);
         return new Pair<>(new DefaultGradient(), dx);
     }
