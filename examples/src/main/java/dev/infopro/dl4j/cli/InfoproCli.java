@@ -1,5 +1,6 @@
 package dev.infopro.dl4j.cli;
 
+import dev.infopro.dl4j.backend.OpenMpWaiting;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -41,8 +42,13 @@ public class InfoproCli implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
     }
 
+    /**
+     * Picks the native build and shortens OpenMP's idle spinning ({@link OpenMpWaiting}), both of which take effect
+     * only before ND4J loads its native library, then runs the tool and exits with its code.
+     */
     public static void main(String[] args) {
         selectNativeBuild();
+        OpenMpWaiting.preferShortSpin();
         System.exit(execute(args));
     }
 

@@ -2,7 +2,7 @@ package dev.infopro.dl4j.backend;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.stream.IntStream;
+import java.util.function.IntConsumer;
 
 /**
  * Batch normalisation over the channels of an NCHW tensor, computed in Java, one channel at a time: the batch
@@ -12,14 +12,11 @@ import java.util.stream.IntStream;
  * <p>Why not libnd4j: in 1.0.0-M2.1 DL4J's oneDNN path computes the batch mean and variance with two separate
  * reductions over (N, H, W) before the batch-norm op, and its oneDNN {@code batchnorm_bp} costs about three ReLUs over
  * the same tensor; replacing both makes whole training steps 3-15% faster (docs/benchmarks.md, "Batch norm in
- * Java"). Arithmetic is in double for every data type; the arrays are read and written in their own
- * type. Channels are spread over the common fork-join pool; each channel is summed by one thread in a fixed order,
- * so results do not depend on the number of threads.
+ * Java"). Arithmetic is in double for every data type; the arrays are read and written in their own type.
+ * Channels are spread over the common fork-join pool ({@link ParallelChunks}); each channel is summed by one thread in
+ * a fixed order, so results do not depend on the number of threads.
  */
 final class BatchNormKernels {
-    // below this many elements the fork-join hand-off costs more than it saves
-    private static final long PARALLEL_THRESHOLD = 1L << 15;
-
     private BatchNormKernels() {
     }
 
@@ -159,8 +156,11 @@ final class BatchNormKernels {
         });
     }
 
-    private static void forEachChannel(long elements, int channels, java.util.function.IntConsumer body) {
-        IntStream range = IntStream.range(0, channels);
-        (elements >= PARALLEL_THRESHOLD ? range.parallel() : range).forEach(body);
+    private static void forEachChannel(long elements, int channels, IntConsumer body) {
+        ParallelChunks.run(channels, elements, (from, to) -> {
+            for (int ch = from; ch < to; ch++) {
+                body.accept(ch);
+            }
+        });
     }
 }

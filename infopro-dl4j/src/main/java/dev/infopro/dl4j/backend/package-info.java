@@ -3,9 +3,10 @@
  * 1.0.0-M2.1 breaks them or is slow ({@link dev.infopro.dl4j.backend.OneDnnHelpers}, activated automatically
  * through an ND4J {@code EnvironmentalAction} service: a convolution helper without DL4J's second forward pass,
  * batch norm computed in Java, {@link dev.infopro.dl4j.backend.FusedBatchNormHelper}, on
- * {@link dev.infopro.dl4j.backend.ArrayElements}, which the bilinear upsampling layer uses too), and giving freed
- * native memory back to the operating system
- * ({@link dev.infopro.dl4j.backend.NativeHeap}), and which GPUs ND4J's CUDA build can run on
+ * {@link dev.infopro.dl4j.backend.ArrayElements} and {@link dev.infopro.dl4j.backend.ParallelChunks}, which the
+ * bilinear upsampling layer uses too), giving freed native memory back to the operating system
+ * ({@link dev.infopro.dl4j.backend.NativeHeap}), keeping OpenMP's idle threads from spinning long
+ * ({@link dev.infopro.dl4j.backend.OpenMpWaiting}), and which GPUs ND4J's CUDA build can run on
  * ({@link dev.infopro.dl4j.backend.CudaSupport}, checked when the CUDA backend starts by
  * {@link dev.infopro.dl4j.backend.CudaCompatibilityCheck}).
  *

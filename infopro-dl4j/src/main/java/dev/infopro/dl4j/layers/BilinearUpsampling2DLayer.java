@@ -1,6 +1,7 @@
 package dev.infopro.dl4j.layers;
 
 import dev.infopro.dl4j.backend.ArrayElements;
+import dev.infopro.dl4j.backend.ParallelChunks;
 import org.deeplearning4j.exception.DL4JInvalidInputException;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -14,7 +15,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Arrays;
-import java.util.stream.IntStream;
 
 /**
  * Implementation of {@link BilinearUpsampling2D}: {@code Y = A_h X A_w^T} for every (example, channel) slice, backward
@@ -152,15 +152,11 @@ public class BilinearUpsampling2DLayer extends AbstractLayer<BilinearUpsampling2
                                  SliceKernel kernel) {
         ArrayElements in = ArrayElements.of(from);
         ArrayElements out = ArrayElements.of(to);
-        int chunks = (long) slices * (srcSize + dstSize) < (1 << 15) ? 1
-                : Math.min(slices, 4 * Runtime.getRuntime().availableProcessors());
-        IntStream range = IntStream.range(0, chunks);
-        (chunks > 1 ? range.parallel() : range).forEach(k -> {
+        ParallelChunks.run(slices, (long) slices * (srcSize + dstSize), (first, end) -> {
             double[] src = new double[srcSize];
             double[] mid = new double[midSize];
             double[] dst = new double[dstSize];
-            int last = (int) ((long) slices * (k + 1) / chunks);
-            for (int s = (int) ((long) slices * k / chunks); s < last; s++) {
+            for (int s = first; s < end; s++) {
                 in.read((long) s * srcSize, src);
                 kernel.apply(src, mid, dst);
                 out.write((long) s * dstSize, dst);
