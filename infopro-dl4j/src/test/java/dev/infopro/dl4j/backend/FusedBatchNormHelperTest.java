@@ -217,4 +217,32 @@ class FusedBatchNormHelperTest {
         assertEquals(7.0, y.getDouble(0, 1, 0, 0), 0.0);
         assertEquals(3.0, y.getDouble(0, 1, 0, 1), 0.0);
     }
+
+    /**
+     * Double values 10^9 + d with |d| <= 3: the squares pass 2^53, so sum(x^2) / n - mean^2 would lose the variance
+     * entirely (an error of about 100), while the sums shifted by the first row's mean (which is not the batch mean
+     * here) keep it to rounding.
+     */
+    @Test
+    void statisticsKeepTheirDigitsFarFromZeroInDouble() {
+        int n = 4;
+        int c = 2;
+        int hw = 6;
+        INDArray x = Nd4j.create(DataType.DOUBLE, n, c, 2, 3);
+        for (int i = 0; i < n; i++) {
+            for (int ch = 0; ch < c; ch++) {
+                for (int k = 0; k < hw; k++) {
+                    // -1.5, -0.5, 0.5, 1.5 repeating over the channel: mean 0, variance 1.25; first row's mean -1/3
+                    double d = ((i * hw + k) % 4) - 1.5;
+                    x.putScalar(new long[]{i, ch, k / 3, k % 3}, 1e9 + d * (ch + 1));
+                }
+            }
+        }
+        BatchNormKernels.Statistics s = BatchNormKernels.forwardTraining(x, x.ulike(), new double[]{1, 1},
+                new double[]{0, 0}, 0.0);
+        for (int ch = 0; ch < c; ch++) {
+            assertEquals(1e9, s.mean[ch], 1e-6, "channel " + ch);
+            assertEquals(1.25 * (ch + 1) * (ch + 1), s.variance[ch], 1e-9, "channel " + ch);
+        }
+    }
 }
