@@ -27,9 +27,12 @@ public abstract class ArrayElements {
                 && denseInCOrder(a) && a.data().length() >= a.length();
     }
 
-    // ND4J's Shape.hasDefaultStridesForShape rejects [N, C, 1, 1] with strides [C, 1, 1, 1]; dimensions of size 1 have
-    // no stride that matters
-    private static boolean denseInCOrder(INDArray a) {
+    /**
+     * Whether {@code a}'s elements lie one after the other in C order from its offset on (its strides are C order's,
+     * dimensions of size 1 aside: ND4J's {@code Shape.hasDefaultStridesForShape} rejects [N, C, 1, 1] with strides
+     * [C, 1, 1, 1]).
+     */
+    static boolean denseInCOrder(INDArray a) {
         long expected = 1;
         for (int d = a.rank() - 1; d >= 0; d--) {
             if (a.size(d) != 1 && a.stride(d) != expected) {

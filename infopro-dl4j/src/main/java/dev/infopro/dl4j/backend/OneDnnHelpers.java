@@ -40,6 +40,11 @@ public final class OneDnnHelpers {
      * faster (docs/benchmarks.md, "Batch norm in Java").
      */
     public static final String FUSED_BATCH_NORM_PROPERTY = "infopro.bn.fused";
+    /**
+     * {@code false} leaves float NCHW convolutions to libnd4j's oneDNN op instead of {@link DirectConvolution};
+     * read when a graph is patched. On by default (docs/benchmarks.md, "Convolutions on oneDNN directly").
+     */
+    public static final String DIRECT_CONVOLUTION_PROPERTY = "infopro.conv.direct";
     /** Our opt-out environment variable. */
     public static final String OPT_OUT_ENV = "INFOPRO_ONEDNN";
 
@@ -113,7 +118,9 @@ public final class OneDnnHelpers {
     public static void patch(Layer layer) {
         if (layer instanceof ConvolutionLayer) {
             replaceHelper(layer, ConvolutionLayer.class, h -> h instanceof MKLDNNConvHelper
-                    ? new PatchedConvHelper((ConvolutionHelper) h, identityConvolution(layer)) : null);
+                    ? new PatchedConvHelper((ConvolutionHelper) h, identityConvolution(layer),
+                    ((org.deeplearning4j.nn.conf.layers.ConvolutionLayer) layer.conf().getLayer()).hasBias(),
+                    directConvolution()) : null);
         } else if (layer instanceof BatchNormalization && fusedBatchNorm(layer)) {
             replaceHelper(layer, BatchNormalization.class, h -> h instanceof FusedBatchNormHelper ? null
                     : new FusedBatchNormHelper((BatchNormalizationHelper) h));
@@ -125,6 +132,10 @@ public final class OneDnnHelpers {
         return layer.getClass() == ConvolutionLayer.class
                 && ((org.deeplearning4j.nn.conf.layers.ConvolutionLayer) layer.conf().getLayer()).getActivationFn()
                 instanceof ActivationIdentity;
+    }
+
+    private static boolean directConvolution() {
+        return !"false".equalsIgnoreCase(System.getProperty(DIRECT_CONVOLUTION_PROPERTY));
     }
 
     private static boolean fusedBatchNorm(Layer layer) {

@@ -7,17 +7,23 @@ import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Map;
 
 /**
- * Wraps DL4J's oneDNN convolution helper to fix two things of M2.1:
+ * Wraps DL4J's oneDNN convolution helper to fix three things of M2.1:
  * <ul>
+ *   <li><b>Layout conversions.</b> Float NCHW convolutions run on {@link DirectConvolution}, which calls oneDNN
+ *   itself with the layouts PyTorch's oneDNN uses and builds its primitives once, instead of libnd4j's op, which
+ *   converts every activation and gradient between three layouts on each call (unless
+ *   {@value OneDnnHelpers#DIRECT_CONVOLUTION_PROPERTY} is {@code false}, or oneDNN cannot be loaded).</li>
  *   <li><b>Convolutions without bias.</b> {@code MKLDNNConvHelper.backpropGradient} passes the (null) bias to the
  *   native op and fails with "array is marked non-null but is null"; DL4J then logs a warning and falls back to its
  *   slow Java path for the rest of the run. ResNets use bias-free convolutions everywhere. The wrapper hands the
@@ -38,16 +44,28 @@ final class PatchedConvHelper implements ConvolutionHelper {
 
     private final ConvolutionHelper delegate;
     private final boolean identityActivation;
+    private final boolean hasBias;
+    private final DirectConvolution direct;
     private INDArray zeroBias;
     private INDArray scratchBiasGrad;
 
     /**
      * @param delegate           DL4J's oneDNN helper of the layer
      * @param identityActivation whether the layer's activation is the identity, whose derivative ignores its input
+     * @param hasBias            whether the layer has a bias (without one DL4J still passes a zero bias and a
+     *                           scratch bias gradient, of the default data type, which the direct path skips)
+     * @param direct             whether float NCHW convolutions go to {@link DirectConvolution} (where it loads)
      */
-    PatchedConvHelper(ConvolutionHelper delegate, boolean identityActivation) {
+    PatchedConvHelper(ConvolutionHelper delegate, boolean identityActivation, boolean hasBias, boolean direct) {
         this.delegate = delegate;
         this.identityActivation = identityActivation;
+        this.hasBias = hasBias;
+        this.direct = direct && OneDnn.available() ? new DirectConvolution() : null;
+    }
+
+    /** Whether this layer's float NCHW convolutions run on {@link DirectConvolution}. */
+    boolean direct() {
+        return direct != null;
     }
 
     ConvolutionHelper delegate() {
@@ -68,6 +86,22 @@ final class PatchedConvHelper implements ConvolutionHelper {
                                                      ConvolutionLayer.BwdDataAlgo bwdDataAlgo,
                                                      ConvolutionMode convolutionMode, int[] dilation,
                                                      CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
+        DirectConvolution.Geometry geometry = direct == null ? null : DirectConvolution.geometry(input, weights,
+                hasBias, kernel, strides, pad, convolutionMode, dilation, format);
+        if (geometry != null && ArrayElements.denseInCOrder(weights) && writable(weightGradView)
+                && (!hasBias || writable(biasGradView))) {
+            INDArray in = ArrayElements.readableAs(input, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
+            INDArray d = ArrayElements.readableAs(delta, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
+            INDArray gradAtInput = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
+                    input.shape(), 'c');
+            direct.backward(geometry, in, weights, d, gradAtInput, weightGradView, hasBias ? biasGradView : null);
+            Gradient grad = new DefaultGradient();
+            if (hasBias) {
+                grad.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
+            }
+            grad.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGradView);
+            return new Pair<>(grad, gradAtInput);
+        }
         if (bias != null && biasGradView != null) {
             return delegate.backpropGradient(input, weights, bias, delta, kernel, strides, pad, biasGradView,
                     weightGradView, afn, mode, bwdFilterAlgo, bwdDataAlgo, convolutionMode, dilation, format,
@@ -105,8 +139,26 @@ final class PatchedConvHelper implements ConvolutionHelper {
             // read by nothing: ActivationIdentity.backprop compares its shape with the gradient's and returns that
             return Nd4j.create(Nd4j.scalar(weights.dataType(), 0).data(), shape, new long[shape.length], 0, 'c');
         }
+        DirectConvolution.Geometry g = direct == null ? null : DirectConvolution.geometry(input, weights, hasBias,
+                kernel, strides, pad, convolutionMode, dilation, format);
+        if (g != null && ArrayElements.denseInCOrder(weights)) {
+            INDArray in = ArrayElements.readableAs(input, DataType.FLOAT, workspaceMgr, ArrayType.FF_WORKING_MEM);
+            INDArray b = null;
+            if (hasBias) {
+                b = bias.dataType() == DataType.FLOAT && ArrayElements.denseInCOrder(bias) ? bias
+                        : workspaceMgr.dup(ArrayType.FF_WORKING_MEM, bias.castTo(DataType.FLOAT), 'c');
+            }
+            INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, g.dst(), 'c');
+            direct.forward(g, in, weights, b, out);
+            return out;
+        }
         return delegate.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode,
                 dilation, format, workspaceMgr);
+    }
+
+    // a gradient view that oneDNN can write in place
+    private static boolean writable(INDArray a) {
+        return a.dataType() == DataType.FLOAT && ArrayElements.denseInCOrder(a);
     }
 
     private static boolean calledByConvolutionBackprop() {

@@ -2,6 +2,8 @@
  * Native-backend care: switching on DL4J's oneDNN layer helpers for the CPU backend and fixing them where
  * 1.0.0-M2.1 breaks them or is slow ({@link dev.infopro.dl4j.backend.OneDnnHelpers}, activated automatically
  * through an ND4J {@code EnvironmentalAction} service: a convolution helper without DL4J's second forward pass,
+ * convolutions and ReLU's backward pass on oneDNN itself ({@link dev.infopro.dl4j.backend.DirectConvolution},
+ * {@link dev.infopro.dl4j.backend.DirectRelu}, through JavaCPP's dnnl presets),
  * batch norm computed in Java, {@link dev.infopro.dl4j.backend.FusedBatchNormHelper}, on
  * {@link dev.infopro.dl4j.backend.ArrayElements} and {@link dev.infopro.dl4j.backend.ParallelChunks}, which the
  * bilinear upsampling layer uses too), giving freed native memory back to the operating system
@@ -10,6 +12,7 @@
  * ({@link dev.infopro.dl4j.backend.CudaSupport}, checked when the CUDA backend starts by
  * {@link dev.infopro.dl4j.backend.CudaCompatibilityCheck}).
  *
- * <p>A leaf package: it depends only on DL4J/ND4J, JNA and Lombok, never on another package of the library.
+ * <p>A leaf package: it depends only on DL4J/ND4J, JavaCPP's dnnl presets, JNA and Lombok, never on another package
+ * of the library.
  */
 package dev.infopro.dl4j.backend;

@@ -1,5 +1,6 @@
 package dev.infopro.dl4j.layers;
 
+import dev.infopro.dl4j.backend.DirectRelu;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -16,9 +17,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * The runtime layer of {@link InPlaceReLU}. The forward pass in training applies ReLU to its input array itself when
  * that array lives in the activation workspace of the pass (so it belongs to the network, not to the caller);
  * otherwise, e.g. without workspaces, it copies as DL4J's activation layer does. The backward pass reads the stored
- * input, which then holds the output: ReLU's derivative is 1 exactly where either is positive. It is one libnd4j op
- * writing the gradient into the gradient workspace, where DL4J's activation layer copies the input, writes the
- * derivative into a third array and copies that into the workspace.
+ * input, which then holds the output: ReLU's derivative is 1 exactly where either is positive. It is one sweep
+ * writing the gradient into the gradient workspace ({@link DirectRelu} on oneDNN for float arrays, else libnd4j's
+ * op), where DL4J's activation layer copies the input, writes the derivative into a third array and copies that into
+ * the workspace.
  */
 public class InPlaceReLULayer extends ActivationLayer {
 
@@ -46,7 +48,9 @@ public class InPlaceReLULayer extends ActivationLayer {
             return super.backpropGradient(epsilon, mgr);
         }
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(), input.shape(), 'c');
-        Nd4j.exec(new RectifiedLinearDerivative(input, epsilon, dx));
+        if (!DirectRelu.backward(input, epsilon, dx)) {
+            Nd4j.exec(new RectifiedLinearDerivative(input, epsilon, dx));
+        }
         return new Pair<>(new DefaultGradient(), dx);
     }
 }

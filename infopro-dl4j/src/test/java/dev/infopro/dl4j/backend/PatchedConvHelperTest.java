@@ -88,7 +88,8 @@ class PatchedConvHelperTest {
                         throw e.getCause();
                     }
                 });
-        f.set(layer, new PatchedConvHelper(counting, identityActivation));
+        boolean hasBias = ((ConvolutionLayer) layer.conf().getLayer()).hasBias();
+        f.set(layer, new PatchedConvHelper(counting, identityActivation, hasBias, false)); // libnd4j's path, counted
         return count;
     }
 

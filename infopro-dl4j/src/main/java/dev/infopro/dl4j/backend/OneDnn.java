@@ -1,0 +1,83 @@
+package dev.infopro.dl4j.backend;
+
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+/**
+ * oneDNN itself, through JavaCPP's {@code dnnl} presets (version 2.5, beside the oneDNN that libnd4j links in and
+ * does not expose): the CPU engine, a stream per thread, and DL4J's arrays seen as oneDNN memory without copying.
+ * What runs on it: {@link DirectConvolution} and {@link DirectRelu}.
+ */
+final class OneDnn {
+    private static final Logger LOG = LoggerFactory.getLogger(OneDnn.class);
+    private static engine cpu;
+    private static final boolean AVAILABLE = load();
+    private static final ThreadLocal<stream> STREAM = ThreadLocal.withInitial(() -> kept(new stream(cpu), null));
+
+    private OneDnn() {
+    }
+
+    /** Whether oneDNN's library loaded, once per process; a failure is logged once, and callers keep libnd4j's ops. */
+    static boolean available() {
+        return AVAILABLE;
+    }
+
+    private static boolean load() {
+        try (PointerScope ignored = new PointerScope()) {
+            cpu = kept(new engine(engine.kind.cpu, 0), null);
+            return true;
+        } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError: no oneDNN for this platform
+            LOG.warn("oneDNN could not be loaded ({}); convolutions and ReLUs stay on libnd4j's ops", t.toString());
+            return false;
+        }
+    }
+
+    /** The CPU engine. */
+    static engine cpu() {
+        return cpu;
+    }
+
+    /** This thread's stream (a stream must not be used by two threads at once). */
+    static stream stream() {
+        return STREAM.get();
+    }
+
+    /**
+     * Keeps {@code p} beyond the pointer scope it was made in (JavaCPP frees what a scope holds when it closes, and a
+     * caller's scope may be open around ours): one more reference, to be given back by the owner of {@code owned}
+     * (never, without one: the engine and the streams live as long as the process).
+     */
+    static <P extends Pointer> P kept(P p, List<Pointer> owned) {
+        p.retainReference();
+        if (owned != null) {
+            owned.add(p);
+        }
+        return p;
+    }
+
+    /** Gives back what {@link #kept} took for {@code owned}. */
+    static void release(List<Pointer> owned) {
+        owned.forEach(Pointer::releaseReference);
+        owned.clear();
+    }
+
+    /** DL4J's array as oneDNN memory of {@code desc}, without copying; it must be a dense C-order float array. */
+    static memory user(memory.desc desc, INDArray a) {
+        if (!ArrayElements.denseInCOrder(a) || a.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("need a dense C-order float array, got "
+                    + a.shapeInfoToString().replace('\n', ' '));
+        }
+        // the address libnd4j's ops get too: a view's buffer starts at the view's first element (ND4J makes a view
+        // buffer for an offset), so offset() is not added again
+        return new memory(desc, cpu, a.data().addressPointer());
+    }
+}
