@@ -128,25 +128,32 @@ final class DirectConvolution {
                   INDArray weightGrad, INDArray biasGrad) {
         Primitives p = primitivesFor(g);
         stream s = OneDnn.stream();
+        // the weight gradient first, then the input gradient, each in its own scope: at most two temporaries of the
+        // activations' size are alive at once (the gradient at the output, and the input or the input's gradient)
         try (PointerScope ignored = new PointerScope()) {
             memory dDst = p.diffDstForData.in(s, delta);
-            memory w = p.weightsForData.in(s, weights);
-            memory dSrc = p.diffSrc.target(gradInput);
-            p.backwardData.execute(s, new IntMemoryMap().put(DNNL_ARG_DIFF_DST, dDst).put(DNNL_ARG_WEIGHTS, w)
-                    .put(DNNL_ARG_DIFF_SRC, dSrc));
-            p.diffSrc.out(s, dSrc, gradInput);
-
-            memory src = p.srcForWeights.in(s, input);
-            memory dDst2 = p.diffDstForWeights.sameLayoutAs(p.diffDstForData) ? dDst : p.diffDstForWeights.in(s, delta);
-            memory dW = p.diffWeights.target(weightGrad);
-            IntMemoryMap args = new IntMemoryMap().put(DNNL_ARG_SRC, src).put(DNNL_ARG_DIFF_DST, dDst2)
-                    .put(DNNL_ARG_DIFF_WEIGHTS, dW);
-            if (g.bias()) {
-                args.put(DNNL_ARG_DIFF_BIAS, OneDnn.user(p.biasDesc, biasGrad));
+            try (PointerScope weightPass = new PointerScope()) {
+                memory src = p.srcForWeights.in(s, input);
+                memory dDstW = p.diffDstForWeights.sameLayoutAs(p.diffDstForData) ? dDst
+                        : p.diffDstForWeights.in(s, delta);
+                memory dW = p.diffWeights.target(weightGrad);
+                IntMemoryMap args = new IntMemoryMap().put(DNNL_ARG_SRC, src).put(DNNL_ARG_DIFF_DST, dDstW)
+                        .put(DNNL_ARG_DIFF_WEIGHTS, dW);
+                if (g.bias()) {
+                    args.put(DNNL_ARG_DIFF_BIAS, OneDnn.user(p.biasDesc, biasGrad));
+                }
+                p.backwardWeights.execute(s, args);
+                p.diffWeights.out(s, dW, weightGrad);
+                s._wait();
             }
-            p.backwardWeights.execute(s, args);
-            p.diffWeights.out(s, dW, weightGrad);
-            s._wait();
+            try (PointerScope dataPass = new PointerScope()) {
+                memory w = p.weightsForData.in(s, weights);
+                memory dSrc = p.diffSrc.target(gradInput);
+                p.backwardData.execute(s, new IntMemoryMap().put(DNNL_ARG_DIFF_DST, dDst).put(DNNL_ARG_WEIGHTS, w)
+                        .put(DNNL_ARG_DIFF_SRC, dSrc));
+                p.diffSrc.out(s, dSrc, gradInput);
+                s._wait();
+            }
         }
     }
 
