@@ -4,8 +4,8 @@
 # Usage: benchmarks/side_by_side.sh [DEPTH] [INPUT] [BATCH]   (defaults: 20 1x28x28 128; PYTHON=... picks the interpreter)
 # Both run on the same C allocator: tcmalloc where it is installed, as the infopro launcher does (PyTorch's CPU
 # performance guide recommends it too); INFOPRO_MALLOC=glibc runs both on glibc's malloc.
-# Each side keeps its own OpenMP settings: the infopro tool sets GOMP_SPINCOUNT=1000 itself (backend.OpenMpWaiting),
-# PyTorch runs on its defaults; a GOMP_SPINCOUNT or OMP_WAIT_POLICY set in the environment reaches both.
+# Each side keeps its own thread settings: the infopro tool sets GOMP_SPINCOUNT=1000 and OPENBLAS_THREAD_TIMEOUT=4
+# itself (backend.IdleNativeThreads), PyTorch runs on its defaults; such variables set in the environment reach both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 depth=${1:-20}; input=${2:-1x28x28}; batch=${3:-128}

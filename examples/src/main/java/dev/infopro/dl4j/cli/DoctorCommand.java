@@ -2,7 +2,7 @@ package dev.infopro.dl4j.cli;
 
 import dev.infopro.dl4j.backend.CudaSupport;
 import dev.infopro.dl4j.backend.NativeHeap;
-import dev.infopro.dl4j.backend.OpenMpWaiting;
+import dev.infopro.dl4j.backend.IdleNativeThreads;
 import dev.infopro.dl4j.backend.OneDnnHelpers;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
@@ -21,12 +21,12 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code infopro doctor}: what this installation computes with: the ND4J backend and native build, whether DL4J's
- * oneDNN layer helpers are on, the threads, how idle OpenMP threads wait ({@link OpenMpWaiting}), the C allocator,
+ * oneDNN layer helpers are on, the threads, how idle native threads wait ({@link IdleNativeThreads}), the C allocator,
  * and every GPU with its compute capability and whether ND4J's CUDA build can run on it ({@link CudaSupport}). Exits with 1 when the ND4J backend fails to start (after
  * printing the rest).
  */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
-        description = "Prints the ND4J backend, native build, oneDNN helpers, threads, OpenMP's idle-thread setting,"
+        description = "Prints the ND4J backend, native build, oneDNN helpers, threads, idle native threads' waits,"
                 + " C allocator and GPUs (with whether ND4J's CUDA build can run on them).")
 public class DoctorCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON line.")
@@ -67,7 +67,7 @@ public class DoctorCommand implements Callable<Integer> {
             out.put("nd4j_max_threads", Nd4j.getEnvironment().maxThreads());
             out.put("nd4j_max_master_threads", Nd4j.getEnvironment().maxMasterThreads());
             out.put("allocator", allocatorLine());
-            out.put("openmp_idle_threads", OpenMpWaiting.describe());
+            out.put("idle_native_threads", IdleNativeThreads.describe());
         } catch (RuntimeException | LinkageError e) {
             Throwable root = e;
             while (root.getCause() != null) {

@@ -1,6 +1,6 @@
 package dev.infopro.dl4j.cli;
 
-import dev.infopro.dl4j.backend.OpenMpWaiting;
+import dev.infopro.dl4j.backend.IdleNativeThreads;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,12 +43,12 @@ public class InfoproCli implements Runnable {
     }
 
     /**
-     * Picks the native build and shortens OpenMP's idle spinning ({@link OpenMpWaiting}), both of which take effect
+     * Picks the native build and shortens the busy waiting of native idle threads ({@link IdleNativeThreads}), both of which take effect
      * only before ND4J loads its native library, then runs the tool and exits with its code.
      */
     public static void main(String[] args) {
         selectNativeBuild();
-        OpenMpWaiting.preferShortSpin();
+        IdleNativeThreads.preferShortWaits();
         System.exit(execute(args));
     }
 

@@ -7,8 +7,8 @@
  * batch norm computed in Java, {@link dev.infopro.dl4j.backend.FusedBatchNormHelper}, on
  * {@link dev.infopro.dl4j.backend.ArrayElements} and {@link dev.infopro.dl4j.backend.ParallelChunks}, which the
  * bilinear upsampling layer uses too), giving freed native memory back to the operating system
- * ({@link dev.infopro.dl4j.backend.NativeHeap}), keeping OpenMP's idle threads from spinning long
- * ({@link dev.infopro.dl4j.backend.OpenMpWaiting}), and which GPUs ND4J's CUDA build can run on
+ * ({@link dev.infopro.dl4j.backend.NativeHeap}), keeping idle native threads from waiting busily for long
+ * ({@link dev.infopro.dl4j.backend.IdleNativeThreads}), and which GPUs ND4J's CUDA build can run on
  * ({@link dev.infopro.dl4j.backend.CudaSupport}, checked when the CUDA backend starts by
  * {@link dev.infopro.dl4j.backend.CudaCompatibilityCheck}).
  *
