@@ -67,15 +67,19 @@ final class BatchNormKernels {
             // one sweep for both sums, shifted by the first row's mean: E[x^2] - m^2 loses the digits when |m| is
             // much larger than the spread, sums of (x - k)^2 with k near m do not (the shifted-data algorithm)
             in.read(l.row(0, ch), row);
-            double k = sum(row) / row.length;
             double[] sums = new double[2];
+            addSumAndDot(row, row, sums);
+            double k = sums[0] / row.length;
+            sums[0] = 0;
+            sums[1] = 0;
             for (int i = 0; i < l.n(); i++) {
                 in.read(l.row(i, ch), row);
-                addShiftedSums(row, k, sums);
+                shift(row, k);
+                addSumAndDot(row, row, sums);
             }
-            double shift = sums[0] / l.count();
-            double m = k + shift;
-            double sq = Math.max(0, sums[1] - sums[0] * shift);
+            double offset = sums[0] / l.count();
+            double m = k + offset;
+            double sq = Math.max(0, sums[1] - sums[0] * offset);
             double var = sq / l.count();
             double inv = 1.0 / Math.sqrt(var + eps);
             s.mean[ch] = m;
@@ -125,14 +129,15 @@ final class BatchNormKernels {
             double[] row = new double[l.hw()];
             double[] drow = new double[l.hw()];
             double m = s.mean[ch];
-            double sumDy = 0;
-            double sumDyXmu = 0;
+            double[] sums = new double[2];
             for (int i = 0; i < l.n(); i++) {
                 in.read(l.row(i, ch), row);
                 grad.read(l.row(i, ch), drow);
-                sumDy += sum(drow);
-                sumDyXmu += sumOfProductsWithDeviations(drow, row, m);
+                shift(row, m);
+                addSumAndDot(drow, row, sums);
             }
+            double sumDy = sums[0];
+            double sumDyXmu = sums[1];
             double inv = s.invStd[ch];
             dBeta[ch] = sumDy;
             dGamma[ch] = sumDyXmu * inv;
@@ -150,70 +155,37 @@ final class BatchNormKernels {
         });
     }
 
-    // The sums below keep four partial sums side by side: one running sum waits for each addition to finish (about
-    // four cycles), four independent ones overlap, and the JIT does not reorder floating-point sums by itself. The
-    // order is still fixed, so results do not depend on the number of threads.
-
-    /** The sum of {@code v}'s elements. */
-    static double sum(double[] v) {
+    /**
+     * Adds the sum of {@code a} to {@code sums[0]} and the sum of {@code a[j] * b[j]} to {@code sums[1]}. Two partial
+     * sums each run side by side: one running sum waits for each addition to finish (about four cycles), independent
+     * ones overlap, and the JIT does not reorder floating-point sums by itself. The order is still fixed, so results
+     * do not depend on the number of threads.
+     */
+    static void addSumAndDot(double[] a, double[] b, double[] sums) {
         double s0 = 0;
         double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int k = 0;
-        for (; k + 3 < v.length; k += 4) {
-            s0 += v[k];
-            s1 += v[k + 1];
-            s2 += v[k + 2];
-            s3 += v[k + 3];
-        }
-        for (; k < v.length; k++) {
-            s0 += v[k];
-        }
-        return (s0 + s1) + (s2 + s3);
-    }
-
-    /** Adds the sum of {@code v[j] - k} to {@code sums[0]} and the sum of {@code (v[j] - k)^2} to {@code sums[1]}. */
-    static void addShiftedSums(double[] v, double k, double[] sums) {
-        double s0 = 0;
-        double s1 = 0;
-        double q0 = 0;
-        double q1 = 0;
+        double p0 = 0;
+        double p1 = 0;
         int j = 0;
-        for (; j + 1 < v.length; j += 2) {
-            double d0 = v[j] - k;
-            double d1 = v[j + 1] - k;
-            s0 += d0;
-            s1 += d1;
-            q0 += d0 * d0;
-            q1 += d1 * d1;
+        for (; j + 1 < a.length; j += 2) {
+            s0 += a[j];
+            s1 += a[j + 1];
+            p0 += a[j] * b[j];
+            p1 += a[j + 1] * b[j + 1];
         }
-        for (; j < v.length; j++) {
-            double d = v[j] - k;
-            s0 += d;
-            q0 += d * d;
+        for (; j < a.length; j++) {
+            s0 += a[j];
+            p0 += a[j] * b[j];
         }
         sums[0] += s0 + s1;
-        sums[1] += q0 + q1;
+        sums[1] += p0 + p1;
     }
 
-    /** The sum of {@code w[k] * (v[k] - m)}. */
-    static double sumOfProductsWithDeviations(double[] w, double[] v, double m) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int k = 0;
-        for (; k + 3 < v.length; k += 4) {
-            s0 += w[k] * (v[k] - m);
-            s1 += w[k + 1] * (v[k + 1] - m);
-            s2 += w[k + 2] * (v[k + 2] - m);
-            s3 += w[k + 3] * (v[k + 3] - m);
+    /** Subtracts {@code k} from every element of {@code v}. */
+    private static void shift(double[] v, double k) {
+        for (int j = 0; j < v.length; j++) {
+            v[j] -= k;
         }
-        for (; k < v.length; k++) {
-            s0 += w[k] * (v[k] - m);
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 
     private static void forEachChannel(long elements, int channels, IntConsumer body) {
