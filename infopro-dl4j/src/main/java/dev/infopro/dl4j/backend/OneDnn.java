@@ -7,6 +7,7 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,9 +27,17 @@ final class OneDnn {
     private OneDnn() {
     }
 
-    /** Whether oneDNN's library loaded, once per process; a failure is logged once, and callers keep libnd4j's ops. */
+    /**
+     * Whether oneDNN's library loaded (once per process; a failure is logged once) and ND4J computes on the CPU, where
+     * an array's buffer is host memory that oneDNN can use; otherwise callers keep libnd4j's ops.
+     */
     static boolean available() {
-        return AVAILABLE;
+        return AVAILABLE && Backend.CPU;
+    }
+
+    // read on first use, once ND4J has started
+    private static final class Backend {
+        static final boolean CPU = "CpuBackend".equals(Nd4j.getBackend().getClass().getSimpleName());
     }
 
     private static boolean load() {
