@@ -5,7 +5,7 @@ import org.bytedeco.dnnl.convolution_backward_data;
 import org.bytedeco.dnnl.convolution_backward_weights;
 import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.memory;
-import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Pointer;
@@ -175,18 +175,20 @@ final class DirectConvolution {
     private static final class Slot {
         final memory.desc plain;
         final memory.desc chosen;
-        final primitive conversion;
+        final OneDnn.Executable conversion;
 
         /** @param toChosen whether data flows from DL4J's array into the primitive (an input) or back (an output) */
         Slot(memory.desc plain, memory.desc chosen, boolean toChosen, List<Pointer> owner) {
             this.plain = OneDnn.kept(plain, owner);
             this.chosen = OneDnn.kept(chosen, owner);
-            this.conversion = plain.equals(chosen) ? null
-                    : OneDnn.kept(new reorder(toChosen ? conversion(plain, chosen) : conversion(chosen, plain)), owner);
+            this.conversion = plain.equals(chosen) ? null : conversion(toChosen ? plain : chosen,
+                    toChosen ? chosen : plain, owner);
         }
 
-        private static reorder.primitive_desc conversion(memory.desc from, memory.desc to) {
-            return new reorder.primitive_desc(OneDnn.cpu(), from, OneDnn.cpu(), to);
+        private static OneDnn.Executable conversion(memory.desc from, memory.desc to, List<Pointer> owner) {
+            reorder.primitive_desc pd = new reorder.primitive_desc(OneDnn.cpu(), from, OneDnn.cpu(), to,
+                    OneDnn.userScratchpad(), false);
+            return new OneDnn.Executable(new reorder(pd), pd.scratchpad_desc(), owner);
         }
 
         boolean sameLayoutAs(Slot o) {
@@ -211,24 +213,27 @@ final class DirectConvolution {
 
         void out(stream s, memory written, INDArray a) {
             if (conversion != null) {
-                conversion.execute(s, new IntMemoryMap().put(DNNL_ARG_SRC, written).put(DNNL_ARG_DST, OneDnn.user(plain, a)));
+                conversion.execute(s, new IntMemoryMap().put(DNNL_ARG_SRC, written)
+                        .put(DNNL_ARG_DST, OneDnn.user(plain, a)));
             }
         }
     }
 
     /** The three primitives of one geometry and their conversions. */
     private static final class Primitives implements AutoCloseable {
+        /** Inputs with fewer channels than this stay in NCHW for the forward pass. */
+        private static final long FEW_CHANNELS = 8;
         private final List<Pointer> owned = new ArrayList<>();
         final memory.desc biasDesc;
-        final convolution_forward forward;
+        final OneDnn.Executable forward;
         final Slot src;
         final Slot weights;
         final Slot dst;
-        final convolution_backward_data backwardData;
+        final OneDnn.Executable backwardData;
         final Slot diffDstForData;
         final Slot weightsForData;
         final Slot diffSrc;
-        final convolution_backward_weights backwardWeights;
+        final OneDnn.Executable backwardWeights;
         final Slot srcForWeights;
         final Slot diffDstForWeights;
         final Slot diffWeights;
@@ -236,28 +241,33 @@ final class DirectConvolution {
         Primitives(Geometry g) {
             // everything made here that is not kept is freed when the scope closes
             try (PointerScope ignored = new PointerScope()) {
+                primitive_attr attr = OneDnn.userScratchpad();
                 memory.desc srcPlain = desc(g.src(), memory.format_tag.nchw);
                 memory.desc weightsPlain = desc(g.weights(), memory.format_tag.oihw);
                 memory.desc dstPlain = desc(g.dst(), memory.format_tag.nchw);
                 biasDesc = g.bias() ? OneDnn.kept(desc(new long[]{g.dst()[1]}, memory.format_tag.x), owned) : null;
                 memory.desc srcAny = desc(g.src(), memory.format_tag.any);
+                // an input of a few channels (an image) is read as it is, as PyTorch's oneDNN does: the blocked
+                // layout would pad it to 16 channels, converting and convolving 16 times the data
+                memory.desc srcForward = g.src()[1] < FEW_CHANNELS ? srcPlain : srcAny;
                 memory.desc weightsAny = desc(g.weights(), memory.format_tag.any);
                 memory.desc dstAny = desc(g.dst(), memory.format_tag.any);
 
                 convolution_forward.primitive_desc fwd = new convolution_forward.primitive_desc(g.bias()
                         ? new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_auto,
-                        srcAny, weightsAny, biasDesc, dstAny, g.strides(), g.dilates(), g.padL(), g.padR())
+                        srcForward, weightsAny, biasDesc, dstAny, g.strides(), g.dilates(), g.padL(), g.padR())
                         : new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_auto,
-                        srcAny, weightsAny, dstAny, g.strides(), g.dilates(), g.padL(), g.padR()), OneDnn.cpu());
-                forward = OneDnn.kept(new convolution_forward(fwd), owned);
+                        srcForward, weightsAny, dstAny, g.strides(), g.dilates(), g.padL(), g.padR()), attr,
+                        OneDnn.cpu());
+                forward = new OneDnn.Executable(new convolution_forward(fwd), fwd.scratchpad_desc(), owned);
                 src = new Slot(srcPlain, fwd.src_desc(), true, owned);
                 weights = new Slot(weightsPlain, fwd.weights_desc(), true, owned);
                 dst = new Slot(dstPlain, fwd.dst_desc(), false, owned);
 
                 convolution_backward_data.primitive_desc bd = new convolution_backward_data.primitive_desc(
                         new convolution_backward_data.desc(algorithm.convolution_auto, srcAny, weightsAny, dstAny,
-                                g.strides(), g.dilates(), g.padL(), g.padR()), OneDnn.cpu(), fwd);
-                backwardData = OneDnn.kept(new convolution_backward_data(bd), owned);
+                                g.strides(), g.dilates(), g.padL(), g.padR()), attr, OneDnn.cpu(), fwd);
+                backwardData = new OneDnn.Executable(new convolution_backward_data(bd), bd.scratchpad_desc(), owned);
                 diffDstForData = new Slot(dstPlain, bd.diff_dst_desc(), true, owned);
                 weightsForData = new Slot(weightsPlain, bd.weights_desc(), true, owned);
                 diffSrc = new Slot(srcPlain, bd.diff_src_desc(), false, owned);
@@ -266,8 +276,10 @@ final class DirectConvolution {
                         g.bias() ? new convolution_backward_weights.desc(algorithm.convolution_auto, srcAny,
                                 weightsAny, biasDesc, dstAny, g.strides(), g.dilates(), g.padL(), g.padR())
                                 : new convolution_backward_weights.desc(algorithm.convolution_auto, srcAny,
-                                weightsAny, dstAny, g.strides(), g.dilates(), g.padL(), g.padR()), OneDnn.cpu(), fwd);
-                backwardWeights = OneDnn.kept(new convolution_backward_weights(bw), owned);
+                                weightsAny, dstAny, g.strides(), g.dilates(), g.padL(), g.padR()), attr,
+                        OneDnn.cpu(), fwd);
+                backwardWeights = new OneDnn.Executable(new convolution_backward_weights(bw), bw.scratchpad_desc(),
+                        owned);
                 srcForWeights = new Slot(srcPlain, bw.src_desc(), true, owned);
                 diffDstForWeights = new Slot(dstPlain, bw.diff_dst_desc(), true, owned);
                 diffWeights = new Slot(weightsPlain, bw.diff_weights_desc(), false, owned);

@@ -27,11 +27,12 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * {@code RectifiedLinearDerivative} op calls a {@code std::function} per element and took 4-5% of a ResNet-20 step's
  * processor time. Results equal that op's except where {@code y} is not positive: there oneDNN multiplies by 0, so a
  * NaN gradient stays NaN (the op drops it to 0) and a negative one gives -0 instead of +0; and where {@code y} is NaN,
- * oneDNN passes {@code dy} through (the op gives 0). Either way a NaN activation makes the loss NaN. ReLU is elementwise, so every
- * array is seen as one run of elements; a primitive is built once per length and kept.
+ * oneDNN passes {@code dy} through (the op gives 0). Either way a NaN activation makes the loss NaN. ReLU is
+ * elementwise, so every array is seen as one run of elements; a primitive is built once per length and kept, and
+ * shared by all threads (each execution brings its own scratchpad).
  */
 public final class DirectRelu {
-    private static final Map<Long, eltwise_backward> PRIMITIVES = new ConcurrentHashMap<>();
+    private static final Map<Long, OneDnn.Executable> PRIMITIVES = new ConcurrentHashMap<>();
     private static final List<Pointer> OWNED = new ArrayList<>();
 
     private DirectRelu() {
@@ -46,7 +47,7 @@ public final class DirectRelu {
                 || y.length() != dy.length() || y.length() != dx.length()) {
             return false;
         }
-        eltwise_backward primitive = PRIMITIVES.computeIfAbsent(y.length(), DirectRelu::build);
+        OneDnn.Executable primitive = PRIMITIVES.computeIfAbsent(y.length(), DirectRelu::build);
         stream s = OneDnn.stream();
         try (PointerScope ignored = new PointerScope()) {
             memory.desc run = run(y.length());
@@ -65,15 +66,16 @@ public final class DirectRelu {
         return new memory.desc(new long[]{length}, memory.data_type.f32, memory.format_tag.x);
     }
 
-    private static eltwise_backward build(long length) {
+    private static OneDnn.Executable build(long length) {
         try (PointerScope ignored = new PointerScope()) {
             memory.desc run = run(length);
             eltwise_forward.primitive_desc hint = new eltwise_forward.primitive_desc(new eltwise_forward.desc(
                     prop_kind.forward_training, algorithm.eltwise_relu_use_dst_for_bwd, run, 0f, 0f), OneDnn.cpu());
             eltwise_backward.primitive_desc pd = new eltwise_backward.primitive_desc(new eltwise_backward.desc(
-                    algorithm.eltwise_relu_use_dst_for_bwd, run, run, 0f, 0f), OneDnn.cpu(), hint);
+                    algorithm.eltwise_relu_use_dst_for_bwd, run, run, 0f, 0f), OneDnn.userScratchpad(), OneDnn.cpu(),
+                    hint);
             synchronized (OWNED) {
-                return OneDnn.kept(new eltwise_backward(pd), OWNED);
+                return new OneDnn.Executable(new eltwise_backward(pd), pd.scratchpad_desc(), OWNED);
             }
         }
     }

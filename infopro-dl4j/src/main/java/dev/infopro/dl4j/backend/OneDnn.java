@@ -1,7 +1,10 @@
 package dev.infopro.dl4j.backend;
 
+import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -12,6 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
+import static org.bytedeco.dnnl.global.dnnl.scratchpad_mode;
 
 /**
  * oneDNN itself, through JavaCPP's {@code dnnl} presets (version 2.5, beside the oneDNN that libnd4j links in and
@@ -77,6 +83,36 @@ final class OneDnn {
     static void release(List<Pointer> owned) {
         owned.forEach(Pointer::releaseReference);
         owned.clear();
+    }
+
+    /**
+     * Attributes for every primitive this library makes: the scratchpad is the caller's, given with each execution
+     * ({@link Executable}). oneDNN's default keeps one scratchpad per creating thread, which breaks when a primitive
+     * runs on another thread (pipelined modules, the ReLU primitives shared by all layers) at the same time.
+     */
+    static primitive_attr userScratchpad() {
+        primitive_attr attr = new primitive_attr();
+        attr.set_scratchpad_mode(scratchpad_mode.user);
+        return attr;
+    }
+
+    /** A primitive with the size of the scratchpad it needs, kept for {@code owned} (see {@link #kept}). */
+    static final class Executable {
+        private final primitive primitive;
+        private final memory.desc scratchpad;
+
+        Executable(primitive primitive, memory.desc scratchpad, List<Pointer> owned) {
+            this.primitive = kept(primitive, owned);
+            this.scratchpad = kept(scratchpad, owned);
+        }
+
+        /** Runs it on {@code s} with a scratchpad of its own, freed with the caller's pointer scope. */
+        void execute(stream s, IntMemoryMap args) {
+            if (scratchpad.get_size() > 0) {
+                args.put(DNNL_ARG_SCRATCHPAD, new memory(scratchpad, cpu));
+            }
+            primitive.execute(s, args);
+        }
     }
 
     /** DL4J's array as oneDNN memory of {@code desc}, without copying; it must be a dense C-order float array. */
