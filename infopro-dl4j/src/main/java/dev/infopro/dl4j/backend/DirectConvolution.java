@@ -18,7 +18,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_BIAS;
@@ -46,8 +48,9 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * linux-x86_64); callers otherwise keep libnd4j's path.
  */
 final class DirectConvolution {
+    // the primitives of the last geometry, by the number of threads they were built for (OneDnn.threads())
     private Geometry cached;
-    private Primitives primitives;
+    private final Map<Integer, Primitives> primitives = new HashMap<>();
 
     /**
      * One convolution's shapes in oneDNN's terms: NCHW source and destination, OIHW weights, strides, dilations
@@ -159,13 +162,11 @@ final class DirectConvolution {
 
     private Primitives primitivesFor(Geometry g) {
         if (!g.sameAs(cached)) {
-            if (primitives != null) {
-                primitives.close();
-            }
-            primitives = new Primitives(g);
+            primitives.values().forEach(Primitives::close);
+            primitives.clear();
             cached = g;
         }
-        return primitives;
+        return primitives.computeIfAbsent(OneDnn.threads(), threads -> new Primitives(g));
     }
 
     /**

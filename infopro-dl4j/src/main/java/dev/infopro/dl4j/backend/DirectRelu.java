@@ -32,7 +32,8 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * shared by all threads (each execution brings its own scratchpad).
  */
 public final class DirectRelu {
-    private static final Map<Long, OneDnn.Executable> PRIMITIVES = new ConcurrentHashMap<>();
+    // by length and the number of threads they were built for (OneDnn.threads())
+    private static final Map<List<Long>, OneDnn.Executable> PRIMITIVES = new ConcurrentHashMap<>();
     private static final List<Pointer> OWNED = new ArrayList<>();
 
     private DirectRelu() {
@@ -47,7 +48,8 @@ public final class DirectRelu {
                 || y.length() != dy.length() || y.length() != dx.length()) {
             return false;
         }
-        OneDnn.Executable primitive = PRIMITIVES.computeIfAbsent(y.length(), DirectRelu::build);
+        OneDnn.Executable primitive = PRIMITIVES.computeIfAbsent(List.of(y.length(), (long) OneDnn.threads()),
+                key -> build(key.get(0)));
         stream s = OneDnn.stream();
         try (PointerScope ignored = new PointerScope()) {
             memory.desc run = run(y.length());

@@ -11,6 +11,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +62,16 @@ final class OneDnn {
         return cpu;
     }
 
+    /**
+     * How many OpenMP threads a primitive run from this thread would use. oneDNN sizes a primitive's per-thread work
+     * and scratchpad when it is built, so a primitive must not run on a thread allowed more threads than the one that
+     * built it (pipelined modules limit each worker's threads, {@link NativeThreads}); callers key their primitives
+     * by it.
+     */
+    static int threads() {
+        return NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
+    }
+
     /** This thread's stream (a stream must not be used by two threads at once). */
     static stream stream() {
         return STREAM.get();
@@ -87,8 +98,9 @@ final class OneDnn {
 
     /**
      * Attributes for every primitive this library makes: the scratchpad is the caller's, given with each execution
-     * ({@link Executable}). oneDNN's default keeps one scratchpad per creating thread, which breaks when a primitive
-     * runs on another thread (pipelined modules, the ReLU primitives shared by all layers) at the same time.
+     * ({@link Executable}), as PyTorch does. With oneDNN's default a primitive finds its scratchpad through the
+     * thread that runs it, and a thread that never built a primitive (a pipelined module's worker, the next run's
+     * workers) has none: the JVM crashed (DirectConvolutionTest.primitivesRunOnThreadsThatDidNotBuildThem).
      */
     static primitive_attr userScratchpad() {
         primitive_attr attr = new primitive_attr();

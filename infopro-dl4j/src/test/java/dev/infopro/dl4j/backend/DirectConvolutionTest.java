@@ -136,4 +136,74 @@ class DirectConvolutionTest {
         assertNotNull(DirectConvolution.geometry(Nd4j.rand(DataType.FLOAT, 2, 4, 10, 10), w, false, new int[]{3, 3},
                 new int[]{2, 2}, new int[]{0, 0}, ConvolutionMode.Truncate, one, CNN2DFormat.NCHW), "dropped input");
     }
+
+    /**
+     * Primitives built on one thread run on two others at once (as pipelined modules run them), each thread with its
+     * own layer of the same geometry: every result equals the one computed alone.
+     */
+    @Test
+    void primitivesRunOnOtherThreadsAtOnce() throws Exception {
+        ComputationGraph[] nets = {layer(3, 1, 1, 1, false, ConvolutionMode.Same, 16, 28, true),
+                layer(3, 1, 1, 1, false, ConvolutionMode.Same, 16, 28, true)};
+        INDArray[] inputs = new INDArray[2];
+        INDArray[] alone = new INDArray[2];
+        for (int t = 0; t < 2; t++) {
+            Nd4j.getRandom().setSeed(40 + t);
+            inputs[t] = Nd4j.rand(DataType.FLOAT, 16, 16, 28, 28).subi(0.5);
+            alone[t] = run(nets[t].getLayer("c"), inputs[t], null).getFirst(); // builds the primitives here
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.List<java.util.concurrent.Future<Double>> worst = new java.util.ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                int which = t;
+                worst.add(pool.submit(() -> {
+                    double max = 0;
+                    for (int r = 0; r < 20; r++) {
+                        INDArray out = run(nets[which].getLayer("c"), inputs[which], null).getFirst();
+                        max = Math.max(max, out.sub(alone[which]).amaxNumber().doubleValue());
+                    }
+                    return max;
+                }));
+            }
+            for (int t = 0; t < 2; t++) {
+                assertEquals(0.0, worst.get(t).get(), 0.0, "thread " + t + ": outputs differ from the one alone");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * A layer first run on a worker thread that then ends (as the pipelined executor's workers do after a run), then
+     * on other threads that never built a primitive: with oneDNN's default scratchpad, found through the running
+     * thread, such a thread has none and the JVM crashes (as CI's TrainCommandTest did, in a pipelined run; this
+     * test crashes too with that default). The third
+     * worker is limited to one OpenMP thread, for which the layer builds its primitives again (oneDNN sizes their
+     * per-thread work when it builds them). Every result equals libnd4j's.
+     */
+    @Test
+    void primitivesRunOnThreadsThatDidNotBuildThem() throws Exception {
+        ComputationGraph direct = layer(3, 1, 1, 1, false, ConvolutionMode.Same, 16, 28, true);
+        ComputationGraph viaLibnd4j = layer(3, 1, 1, 1, false, ConvolutionMode.Same, 16, 28, false);
+        viaLibnd4j.setParams(direct.params().dup());
+        Nd4j.getRandom().setSeed(3);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 32, 16, 28, 28).subi(0.5);
+        INDArray expected = run(viaLibnd4j.getLayer("c"), x, null).getSecond().getSecond();
+        INDArray[] results = new INDArray[3];
+        for (int t = 0; t < 3; t++) {
+            int which = t;
+            Thread worker = new Thread(() -> {
+                if (which == 2) {
+                    NativeThreads.limitCurrentThread(1);
+                }
+                results[which] = run(direct.getLayer("c"), x, null).getSecond().getSecond();
+            });
+            worker.start();
+            worker.join();
+        }
+        for (int t = 0; t < 3; t++) {
+            assertClose("input gradient on worker " + t, expected, results[t]);
+        }
+    }
 }
