@@ -7,7 +7,6 @@ import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
@@ -44,7 +43,7 @@ public final class DirectRelu {
      * are dense C-order float arrays of one length; returns false, writing nothing, otherwise.
      */
     public static boolean backward(INDArray y, INDArray dy, INDArray dx) {
-        if (!OneDnn.available() || !applicable(y) || !applicable(dy) || !applicable(dx)
+        if (!OneDnn.available() || !OneDnn.accepts(y) || !OneDnn.accepts(dy) || !OneDnn.accepts(dx)
                 || y.length() != dy.length() || y.length() != dx.length()) {
             return false;
         }
@@ -58,10 +57,6 @@ public final class DirectRelu {
             s._wait();
         }
         return true;
-    }
-
-    private static boolean applicable(INDArray a) {
-        return a.dataType() == DataType.FLOAT && ArrayElements.denseInCOrder(a);
     }
 
     private static memory.desc run(long length) {

@@ -159,9 +159,14 @@ final class OneDnn {
         }
     }
 
-    /** DL4J's array as oneDNN memory of {@code desc}, without copying; it must be a dense C-order float array. */
+    /** Whether oneDNN can use {@code a} in place: a float array, dense in C order (an offset is fine). */
+    static boolean accepts(INDArray a) {
+        return a.dataType() == DataType.FLOAT && ArrayElements.denseInCOrder(a);
+    }
+
+    /** DL4J's array as oneDNN memory of {@code desc}, without copying; it must be one that {@link #accepts}. */
     static memory user(memory.desc desc, INDArray a) {
-        if (!ArrayElements.denseInCOrder(a) || a.dataType() != DataType.FLOAT) {
+        if (!accepts(a)) {
             throw new IllegalArgumentException("need a dense C-order float array, got "
                     + a.shapeInfoToString().replace('\n', ' '));
         }

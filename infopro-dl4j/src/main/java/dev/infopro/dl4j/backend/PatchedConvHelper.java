@@ -88,8 +88,8 @@ final class PatchedConvHelper implements ConvolutionHelper {
                                                      CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
         DirectConvolution.Geometry geometry = direct == null ? null : DirectConvolution.geometry(input, weights,
                 hasBias, kernel, strides, pad, convolutionMode, dilation, format);
-        if (geometry != null && ArrayElements.denseInCOrder(weights) && writable(weightGradView)
-                && (!hasBias || writable(biasGradView))) {
+        if (geometry != null && OneDnn.accepts(weights) && OneDnn.accepts(weightGradView)
+                && (!hasBias || OneDnn.accepts(biasGradView))) {
             INDArray in = ArrayElements.readableAs(input, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
             INDArray d = ArrayElements.readableAs(delta, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
             INDArray gradAtInput = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
@@ -141,24 +141,17 @@ final class PatchedConvHelper implements ConvolutionHelper {
         }
         DirectConvolution.Geometry g = direct == null ? null : DirectConvolution.geometry(input, weights, hasBias,
                 kernel, strides, pad, convolutionMode, dilation, format);
-        if (g != null && ArrayElements.denseInCOrder(weights)) {
+        if (g != null && OneDnn.accepts(weights)) {
             INDArray in = ArrayElements.readableAs(input, DataType.FLOAT, workspaceMgr, ArrayType.FF_WORKING_MEM);
-            INDArray b = null;
-            if (hasBias) {
-                b = bias.dataType() == DataType.FLOAT && ArrayElements.denseInCOrder(bias) ? bias
-                        : workspaceMgr.dup(ArrayType.FF_WORKING_MEM, bias.castTo(DataType.FLOAT), 'c');
-            }
+            // DL4J may hold the bias in another type than the weights
+            INDArray b = hasBias
+                    ? ArrayElements.readableAs(bias, DataType.FLOAT, workspaceMgr, ArrayType.FF_WORKING_MEM) : null;
             INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, g.dst(), 'c');
             direct.forward(g, in, weights, b, out);
             return out;
         }
         return delegate.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode,
                 dilation, format, workspaceMgr);
-    }
-
-    // a gradient view that oneDNN can write in place
-    private static boolean writable(INDArray a) {
-        return a.dataType() == DataType.FLOAT && ArrayElements.denseInCOrder(a);
     }
 
     private static boolean calledByConvolutionBackprop() {
