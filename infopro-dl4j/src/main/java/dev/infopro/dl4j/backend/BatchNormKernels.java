@@ -1,20 +1,26 @@
 package dev.infopro.dl4j.backend;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.nio.FloatBuffer;
 import java.util.function.IntConsumer;
 
 /**
- * Batch normalisation over the channels of an NCHW tensor, computed in Java, one channel at a time: the batch
+ * Batch normalisation over the channels of a float NCHW tensor, computed in Java, one channel at a time: the batch
  * statistics and the normalised output in one sweep per channel (two reads, one write: both sums come from one read,
  * shifted by the mean of the channel's first row), the backward pass in two (four reads, one write).
  *
  * <p>Why not libnd4j: in 1.0.0-M2.1 DL4J's oneDNN path computes the batch mean and variance with two separate
  * reductions over (N, H, W) before the batch-norm op, and its oneDNN {@code batchnorm_bp} costs about three ReLUs over
- * the same tensor; replacing both makes whole training steps 3-15% faster (docs/benchmarks.md, "Batch norm in
- * Java"). Arithmetic is in double for every data type; the arrays are read and written in their own type.
- * Channels are spread over the common fork-join pool ({@link ParallelChunks}); each channel is summed by one thread in
- * a fixed order, so results do not depend on the number of threads.
+ * the same tensor; these kernels take a third to a half of that time (docs/benchmarks.md, "Batch norm in Java" and
+ * "Batch norm in float").
+ *
+ * <p>Float only: the element-wise passes run in float on rows copied straight out of the array, which the JIT
+ * vectorises; the sums are taken in float over a few elements at a time and added up in double, so that they keep
+ * their digits over a whole batch. Double arrays, which only gradient checks and parity tests use, stay on DL4J's own
+ * code ({@link FusedBatchNormHelper}). Channels are spread over the common fork-join pool ({@link ParallelChunks});
+ * each channel is summed by one thread in a fixed order, so results do not depend on the number of threads.
  */
 final class BatchNormKernels {
     private BatchNormKernels() {
@@ -42,8 +48,8 @@ final class BatchNormKernels {
         }
 
         /** Offset of example {@code i}'s row of channel {@code ch}. */
-        long row(int i, int ch) {
-            return ((long) i * c + ch) * hw;
+        int row(int i, int ch) {
+            return Math.toIntExact(((long) i * c + ch) * hw);
         }
 
         /** Elements per channel over the batch. */
@@ -52,40 +58,51 @@ final class BatchNormKernels {
         }
     }
 
+    /** Whether the kernels take {@code x}: a float array, dense in C order with no offset. */
+    static boolean accepts(INDArray x) {
+        return x.dataType() == DataType.FLOAT && ArrayElements.readable(x);
+    }
+
+    private static FloatBuffer floats(INDArray a) {
+        if (!accepts(a)) {
+            throw new IllegalArgumentException("need a float array, dense in C order, with no offset; got "
+                    + a.shapeInfoToString().replace('\n', ' '));
+        }
+        return a.data().asNioFloat();
+    }
+
     /**
      * Training forward pass: {@code y = gamma * (x - mean) / sqrt(var + eps) + beta} with the batch's mean and biased
-     * variance per channel; returns those statistics. {@code x} and {@code y} are [N, C, H, W] and
-     * {@link ArrayElements#readable(INDArray)}.
+     * variance per channel; returns those statistics. {@code x} and {@code y} are [N, C, H, W] arrays that the kernels
+     * {@link #accepts}.
      */
     static Statistics forwardTraining(INDArray x, INDArray y, double[] gamma, double[] beta, double eps) {
         Layout l = Layout.of(x);
-        ArrayElements in = ArrayElements.of(x);
-        ArrayElements out = ArrayElements.of(y);
+        FloatBuffer in = floats(x);
+        FloatBuffer out = floats(y);
         Statistics s = new Statistics(l.c());
         forEachChannel(x.length(), l.c(), ch -> {
-            double[] row = new double[l.hw()];
+            float[] row = new float[l.hw()];
             // one sweep for both sums, shifted by the first row's mean: E[x^2] - m^2 loses the digits when |m| is
             // much larger than the spread, sums of (x - k)^2 with k near m do not (the shifted-data algorithm)
-            in.read(l.row(0, ch), row);
+            in.get(l.row(0, ch), row);
             double[] sums = new double[2];
-            addSumAndDot(row, row, sums);
-            double k = sums[0] / row.length;
+            addSumAndDot(row, 0, row, 0, sums);
+            float k = (float) (sums[0] / row.length);
             sums[0] = 0;
             sums[1] = 0;
             for (int i = 0; i < l.n(); i++) {
-                in.read(l.row(i, ch), row);
-                shift(row, k);
-                addSumAndDot(row, row, sums);
+                in.get(l.row(i, ch), row);
+                addSumAndDot(row, k, row, k, sums);
             }
             double offset = sums[0] / l.count();
             double m = k + offset;
-            double sq = Math.max(0, sums[1] - sums[0] * offset);
-            double var = sq / l.count();
+            double var = Math.max(0, sums[1] - sums[0] * offset) / l.count();
             double inv = 1.0 / Math.sqrt(var + eps);
             s.mean[ch] = m;
             s.variance[ch] = var;
             s.invStd[ch] = inv;
-            scaleShift(in, out, l, ch, row, gamma[ch] * inv, beta[ch] - m * gamma[ch] * inv);
+            normalise(in, out, l, ch, row, (float) m, (float) (gamma[ch] * inv), (float) beta[ch]);
         });
         return s;
     }
@@ -94,97 +111,107 @@ final class BatchNormKernels {
     static void forwardInference(INDArray x, INDArray y, double[] gamma, double[] beta, double[] mean,
                                  double[] variance, double eps) {
         Layout l = Layout.of(x);
-        ArrayElements in = ArrayElements.of(x);
-        ArrayElements out = ArrayElements.of(y);
-        forEachChannel(x.length(), l.c(), ch -> {
-            double a = gamma[ch] / Math.sqrt(variance[ch] + eps);
-            scaleShift(in, out, l, ch, new double[l.hw()], a, beta[ch] - mean[ch] * a);
-        });
+        FloatBuffer in = floats(x);
+        FloatBuffer out = floats(y);
+        forEachChannel(x.length(), l.c(), ch -> normalise(in, out, l, ch, new float[l.hw()], (float) mean[ch],
+                (float) (gamma[ch] / Math.sqrt(variance[ch] + eps)), (float) beta[ch]));
     }
 
-    // y = a * x + b over one channel, row by row through the buffer `row`
-    private static void scaleShift(ArrayElements in, ArrayElements out, Layout l, int ch, double[] row, double a,
-                                   double b) {
+    // y = (x - m) * a + b over one channel, row by row through the buffer `row`; x - m first, so that a mean far
+    // from zero cancels before it is scaled
+    private static void normalise(FloatBuffer in, FloatBuffer out, Layout l, int ch, float[] row, float m, float a,
+                                  float b) {
         for (int i = 0; i < l.n(); i++) {
-            in.read(l.row(i, ch), row);
+            in.get(l.row(i, ch), row);
             for (int k = 0; k < row.length; k++) {
-                row[k] = row[k] * a + b;
+                row[k] = (row[k] - m) * a + b;
             }
-            out.write(l.row(i, ch), row);
+            out.put(l.row(i, ch), row);
         }
     }
 
     /**
      * Backward pass through the training forward pass, the batch statistics included:
-     * {@code dx = gamma * invStd * (dy - mean(dy) - xhat * mean(dy * xhat))}, {@code dGamma = sum(dy * xhat)},
-     * {@code dBeta = sum(dy)}. {@code dGamma} and {@code dBeta} receive one value per channel.
+     * {@code dx = gamma * invStd * (dy - mean(dy) - (x - mean) * mean(dy * (x - mean)) * invStd^2)},
+     * {@code dGamma = sum(dy * (x - mean)) * invStd}, {@code dBeta = sum(dy)}. {@code dGamma} and {@code dBeta}
+     * receive one value per channel.
      */
     static void backward(INDArray x, INDArray dy, INDArray dx, double[] gamma, Statistics s, double[] dGamma,
                          double[] dBeta) {
         Layout l = Layout.of(x);
-        ArrayElements in = ArrayElements.of(x);
-        ArrayElements grad = ArrayElements.of(dy);
-        ArrayElements out = ArrayElements.of(dx);
+        FloatBuffer in = floats(x);
+        FloatBuffer grad = floats(dy);
+        FloatBuffer out = floats(dx);
         forEachChannel(x.length(), l.c(), ch -> {
-            double[] row = new double[l.hw()];
-            double[] drow = new double[l.hw()];
-            double m = s.mean[ch];
+            float[] row = new float[l.hw()];
+            float[] drow = new float[l.hw()];
+            float m = (float) s.mean[ch];
             double[] sums = new double[2];
             for (int i = 0; i < l.n(); i++) {
-                in.read(l.row(i, ch), row);
-                grad.read(l.row(i, ch), drow);
-                shift(row, m);
-                addSumAndDot(drow, row, sums);
+                in.get(l.row(i, ch), row);
+                grad.get(l.row(i, ch), drow);
+                addSumAndDot(drow, 0, row, m, sums);
             }
-            double sumDy = sums[0];
-            double sumDyXmu = sums[1];
             double inv = s.invStd[ch];
-            dBeta[ch] = sumDy;
-            dGamma[ch] = sumDyXmu * inv;
-            double scale = gamma[ch] * inv;
-            double meanDy = sumDy / l.count();
-            double xmuFactor = sumDyXmu / l.count() * inv * inv;
+            dBeta[ch] = sums[0];
+            dGamma[ch] = sums[1] * inv;
+            float scale = (float) (gamma[ch] * inv);
+            float meanDy = (float) (sums[0] / l.count());
+            float xmuFactor = (float) (sums[1] / l.count() * inv * inv);
             for (int i = 0; i < l.n(); i++) {
-                in.read(l.row(i, ch), row);
-                grad.read(l.row(i, ch), drow);
+                in.get(l.row(i, ch), row);
+                grad.get(l.row(i, ch), drow);
                 for (int k = 0; k < row.length; k++) {
                     drow[k] = scale * (drow[k] - meanDy - (row[k] - m) * xmuFactor);
                 }
-                out.write(l.row(i, ch), drow);
+                out.put(l.row(i, ch), drow);
             }
         });
     }
 
-    /**
-     * Adds the sum of {@code a} to {@code sums[0]} and the sum of {@code a[j] * b[j]} to {@code sums[1]}. Two partial
-     * sums each run side by side: one running sum waits for each addition to finish (about four cycles), independent
-     * ones overlap, and the JIT does not reorder floating-point sums by itself. The order is still fixed, so results
-     * do not depend on the number of threads.
-     */
-    static void addSumAndDot(double[] a, double[] b, double[] sums) {
-        double s0 = 0;
-        double s1 = 0;
-        double p0 = 0;
-        double p1 = 0;
-        int j = 0;
-        for (; j + 1 < a.length; j += 2) {
-            s0 += a[j];
-            s1 += a[j + 1];
-            p0 += a[j] * b[j];
-            p1 += a[j + 1] * b[j + 1];
-        }
-        for (; j < a.length; j++) {
-            s0 += a[j];
-            p0 += a[j] * b[j];
-        }
-        sums[0] += s0 + s1;
-        sums[1] += p0 + p1;
-    }
+    /** Elements summed in float before the partial sums go into the double totals: 256 per running sum. */
+    private static final int FLOAT_BLOCK = 1024;
 
-    /** Subtracts {@code k} from every element of {@code v}. */
-    private static void shift(double[] v, double k) {
-        for (int j = 0; j < v.length; j++) {
-            v[j] -= k;
+    /**
+     * Adds the sum of {@code a[j] - ka} to {@code sums[0]} and the sum of {@code (a[j] - ka) * (b[j] - kb)} to
+     * {@code sums[1]}. Each element's terms are float, summed in float over blocks of {@value #FLOAT_BLOCK} elements
+     * (four running sums of each, side by side: one running sum waits for each addition to finish, independent ones
+     * overlap, and the JIT does not reorder floating-point sums by itself), and each block's sums are added to the
+     * double totals. The order is fixed, so results do not depend on the number of threads.
+     */
+    static void addSumAndDot(float[] a, float ka, float[] b, float kb, double[] sums) {
+        for (int from = 0; from < a.length; from += FLOAT_BLOCK) {
+            int to = Math.min(a.length, from + FLOAT_BLOCK);
+            float s0 = 0;
+            float s1 = 0;
+            float s2 = 0;
+            float s3 = 0;
+            float p0 = 0;
+            float p1 = 0;
+            float p2 = 0;
+            float p3 = 0;
+            int j = from;
+            for (; j + 3 < to; j += 4) {
+                float a0 = a[j] - ka;
+                float a1 = a[j + 1] - ka;
+                float a2 = a[j + 2] - ka;
+                float a3 = a[j + 3] - ka;
+                s0 += a0;
+                s1 += a1;
+                s2 += a2;
+                s3 += a3;
+                p0 += a0 * (b[j] - kb);
+                p1 += a1 * (b[j + 1] - kb);
+                p2 += a2 * (b[j + 2] - kb);
+                p3 += a3 * (b[j + 3] - kb);
+            }
+            for (; j < to; j++) {
+                float aj = a[j] - ka;
+                s0 += aj;
+                p0 += aj * (b[j] - kb);
+            }
+            sums[0] += (double) s0 + s1 + s2 + s3;
+            sums[1] += (double) p0 + p1 + p2 + p3;
         }
     }
 

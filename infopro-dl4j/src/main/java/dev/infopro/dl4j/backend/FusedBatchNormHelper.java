@@ -17,10 +17,11 @@ import java.util.Collections;
 import java.util.Map;
 
 /**
- * A DL4J batch-normalisation helper that computes NCHW batch norm (and dense batch norm, which DL4J hands to helpers
- * as [N, C, 1, 1]) with {@link BatchNormKernels}: the batch statistics and the output in one sweep per channel, the
- * backward pass in two, for float and double. Other inputs (NHWC, half precision) go to the helper it replaces, DL4J's
- * oneDNN one where present, or to DL4J's own code when there is none.
+ * A DL4J batch-normalisation helper that computes float NCHW batch norm (and dense batch norm, which DL4J hands to
+ * helpers as [N, C, 1, 1]) with {@link BatchNormKernels}: the batch statistics and the output in one sweep per
+ * channel, the backward pass in two. Other inputs (NHWC, double and half precision) go to the helper it replaces,
+ * DL4J's oneDNN one where present, or to DL4J's own code when there is none (DL4J's oneDNN helper takes float only,
+ * so double, which gradient checks and parity tests use, runs DL4J's own code).
  *
  * <p>It computes what DL4J's own layer computes (biased batch variance for normalising and for the running
  * statistics, which DL4J updates from {@link #getMeanCache} and {@link #getVarCache}); only the order of the sums
@@ -47,7 +48,7 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper {
 
     private static boolean handles(INDArray x, CNN2DFormat format) {
         return x.rank() == 4 && format != CNN2DFormat.NHWC
-                && (x.dataType() == DataType.FLOAT || x.dataType() == DataType.DOUBLE);
+                && x.dataType() == DataType.FLOAT;
     }
 
     @Override
@@ -72,7 +73,7 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper {
             return fallback == null ? null : fallback.preOutput(x, training, shape, gamma, beta, mean, var, decay, eps,
                     format, workspaceMgr);
         }
-        INDArray in = ArrayElements.readableAs(x, x.dataType(), workspaceMgr, ArrayType.FF_WORKING_MEM);
+        INDArray in = ArrayElements.readableAs(x, DataType.FLOAT, workspaceMgr, ArrayType.FF_WORKING_MEM);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c');
         double[] g = gamma.toDoubleVector();
         double[] b = beta.toDoubleVector();
@@ -105,8 +106,8 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper {
         if (statistics == null) {
             throw new IllegalStateException("batch norm's backward pass ran before a training forward pass");
         }
-        INDArray in = ArrayElements.readableAs(input, input.dataType(), workspaceMgr, ArrayType.BP_WORKING_MEM);
-        INDArray dy = ArrayElements.readableAs(epsilon, input.dataType(), workspaceMgr, ArrayType.BP_WORKING_MEM);
+        INDArray in = ArrayElements.readableAs(input, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
+        INDArray dy = ArrayElements.readableAs(epsilon, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(), input.shape(), 'c');
         int channels = statistics.mean.length;
         double[] dGamma = new double[channels];

@@ -24,6 +24,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -32,13 +33,15 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link FusedBatchNormHelper} against DL4J's own batch-norm code, which stays the reference: the same training
  * outputs, gradients (of gamma and beta, and through the input into the convolution before it), running statistics
- * and inference outputs, in double to 1e-12 and in float to float rounding; the statistics against a closed form
- * where the single-sweep formula would lose every digit.
+ * and inference outputs, in float to float rounding (double goes to DL4J's code itself); the kernels against the
+ * formulas in double on long rows, and the statistics against a closed form where the single-sweep formula would lose
+ * every digit.
  */
 class FusedBatchNormHelperTest {
 
@@ -127,8 +130,9 @@ class FusedBatchNormHelperTest {
         assertTrue(maxRelDiff(fused.outputSingle(test), dl4j.outputSingle(test)) < tolerance, "inference output");
     }
 
+    /** Double goes to DL4J's own code (the kernels are float only), whose results it must then be. */
     @Test
-    void doubleTrainsAsDl4jDoes() {
+    void doubleTrainsWithDl4jsOwnCode() {
         assertSameTraining(DataType.DOUBLE, CNN2DFormat.NCHW, 1e-12);
     }
 
@@ -219,30 +223,56 @@ class FusedBatchNormHelperTest {
     }
 
     /**
-     * Double values 10^9 + d with |d| <= 3: the squares pass 2^53, so sum(x^2) / n - mean^2 would lose the variance
-     * entirely (an error of about 100), while the sums shifted by the first row's mean (which is not the batch mean
-     * here) keep it to rounding.
+     * A channel of more elements than the kernels sum in float at a time (33 x 35 per row, 16 rows; an odd row length
+     * for the unrolled loops' tails), values far from zero, against the same formulas computed by ND4J in double:
+     * the statistics, the output, the input gradient and the gamma and beta gradients.
      */
     @Test
-    void statisticsKeepTheirDigitsFarFromZeroInDouble() {
-        int n = 4;
-        int c = 2;
-        int hw = 6;
-        INDArray x = Nd4j.create(DataType.DOUBLE, n, c, 2, 3);
-        for (int i = 0; i < n; i++) {
-            for (int ch = 0; ch < c; ch++) {
-                for (int k = 0; k < hw; k++) {
-                    // -1.5, -0.5, 0.5, 1.5 repeating over the channel: mean 0, variance 1.25; first row's mean -1/3
-                    double d = ((i * hw + k) % 4) - 1.5;
-                    x.putScalar(new long[]{i, ch, k / 3, k % 3}, 1e9 + d * (ch + 1));
-                }
-            }
+    void kernelsAgreeWithDoubleFormulasOnLongRows() {
+        Nd4j.getRandom().setSeed(5);
+        INDArray xd = Nd4j.rand(DataType.DOUBLE, 16, 3, 33, 35).muli(4).addi(50);
+        INDArray dyd = Nd4j.randn(DataType.DOUBLE, 16, 3, 33, 35);
+        double[] gamma = {1.5, -0.5, 2};
+        double[] beta = {0.25, 0, -1};
+        double eps = 1e-5;
+        INDArray x = xd.castTo(DataType.FLOAT);
+        INDArray dy = dyd.castTo(DataType.FLOAT);
+        INDArray y = x.ulike();
+        INDArray dx = x.ulike();
+        BatchNormKernels.Statistics s = BatchNormKernels.forwardTraining(x, y, gamma, beta, eps);
+        double[] dGamma = new double[3];
+        double[] dBeta = new double[3];
+        BatchNormKernels.backward(x, dy, dx, gamma, s, dGamma, dBeta);
+        for (int ch = 0; ch < 3; ch++) {
+            // the closed forms, on the float input widened to double
+            INDArray xc = x.get(NDArrayIndex.all(), NDArrayIndex.point(ch)).castTo(DataType.DOUBLE);
+            INDArray dyc = dy.get(NDArrayIndex.all(), NDArrayIndex.point(ch)).castTo(DataType.DOUBLE);
+            double count = xc.length();
+            double mean = xc.sumNumber().doubleValue() / count;
+            INDArray xmu = xc.sub(mean);
+            double var = xmu.mul(xmu).sumNumber().doubleValue() / count;
+            double inv = 1 / Math.sqrt(var + eps);
+            INDArray yc = xmu.mul(gamma[ch] * inv).addi(beta[ch]);
+            double sumDy = dyc.sumNumber().doubleValue();
+            double sumDyXmu = dyc.mul(xmu).sumNumber().doubleValue();
+            INDArray dxc = dyc.sub(sumDy / count).subi(xmu.mul(sumDyXmu / count * inv * inv)).muli(gamma[ch] * inv);
+            String what = "channel " + ch + ": ";
+            assertEquals(mean, s.mean[ch], 1e-6 * Math.abs(mean), what + "mean");
+            assertEquals(var, s.variance[ch], 1e-5 * var, what + "variance");
+            assertTrue(maxRelDiff(y.get(NDArrayIndex.all(), NDArrayIndex.point(ch)).castTo(DataType.DOUBLE), yc)
+                    < 1e-5, what + "output");
+            assertTrue(maxRelDiff(dx.get(NDArrayIndex.all(), NDArrayIndex.point(ch)).castTo(DataType.DOUBLE), dxc)
+                    < 1e-5, what + "input gradient");
+            assertEquals(sumDy, dBeta[ch], 1e-5 * dyc.amaxNumber().doubleValue() * Math.sqrt(count), what + "beta");
+            assertEquals(sumDyXmu * inv, dGamma[ch], 1e-5 * Math.abs(sumDyXmu * inv), what + "gamma");
         }
-        BatchNormKernels.Statistics s = BatchNormKernels.forwardTraining(x, x.ulike(), new double[]{1, 1},
-                new double[]{0, 0}, 0.0);
-        for (int ch = 0; ch < c; ch++) {
-            assertEquals(1e9, s.mean[ch], 1e-6, "channel " + ch);
-            assertEquals(1.25 * (ch + 1) * (ch + 1), s.variance[ch], 1e-9, "channel " + ch);
-        }
+    }
+
+    @Test
+    void kernelsRefuseWhatTheyDoNotRead() {
+        INDArray d = Nd4j.zeros(DataType.DOUBLE, 2, 3, 4, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BatchNormKernels.forwardTraining(d, d.ulike(), new double[3], new double[3], 1e-5));
+        assertTrue(e.getMessage().startsWith("need a float array, dense in C order, with no offset"), e.getMessage());
     }
 }
