@@ -43,8 +43,12 @@ public class HeadsStep {
             outs.add(new AuxClassifierHead(AuxNetConfig.C1F2, HeadLoss.CONTRAST).attach(gb, "h", in, "p_", 1.0, ctx));
         }
         gb.setOutputs(outs.toArray(new String[0])).setInputTypes(in);
-        ComputationGraph g = new ComputationGraph(gb.build());
+        // as the engine builds a module's graph (GraphSplitter, GraphModuleTrainer): ReLUs in place, helpers patched
+        ComputationGraphConfiguration conf = gb.build();
+        dev.infopro.dl4j.planning.InPlaceActivations.apply(conf);
+        ComputationGraph g = new ComputationGraph(conf);
         g.init();
+        dev.infopro.dl4j.backend.OneDnnHelpers.patch(g);
         Nd4j.getRandom().setSeed(1);
         INDArray x = Nd4j.rand(DataType.FLOAT, batch, h[0], h[1], h[2]);
         INDArray image = Nd4j.rand(DataType.FLOAT, batch, img[0], img[1], img[2]);
