@@ -134,14 +134,14 @@ final class BatchNormKernels {
      * Backward pass through the training forward pass, the batch statistics included:
      * {@code dx = gamma * invStd * (dy - mean(dy) - (x - mean) * mean(dy * (x - mean)) * invStd^2)},
      * {@code dGamma = sum(dy * (x - mean)) * invStd}, {@code dBeta = sum(dy)}. {@code dGamma} and {@code dBeta}
-     * receive one value per channel.
+     * receive one value per channel; {@code dx} may be {@code null}, which skips its pass.
      */
     static void backward(INDArray x, INDArray dy, INDArray dx, double[] gamma, Statistics s, double[] dGamma,
                          double[] dBeta) {
         Layout l = Layout.of(x);
         FloatBuffer in = floats(x);
         FloatBuffer grad = floats(dy);
-        FloatBuffer out = floats(dx);
+        FloatBuffer out = dx == null ? null : floats(dx);
         forEachChannel(x.length(), l.c(), ch -> {
             float[] row = new float[l.hw()];
             float[] drow = new float[l.hw()];
@@ -158,6 +158,9 @@ final class BatchNormKernels {
             float scale = (float) (gamma[ch] * inv);
             float meanDy = (float) (sums[0] / l.count());
             float xmuFactor = (float) (sums[1] / l.count() * inv * inv);
+            if (out == null) {
+                return;
+            }
             for (int i = 0; i < l.n(); i++) {
                 in.get(l.row(i, ch), row);
                 grad.get(l.row(i, ch), drow);

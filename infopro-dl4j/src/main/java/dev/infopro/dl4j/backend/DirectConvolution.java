@@ -124,8 +124,8 @@ final class DirectConvolution {
 
     /**
      * The gradients of {@link #forward} given {@code delta}, the gradient at its output: {@code gradInput} (dense,
-     * the input's shape), {@code weightGrad} (dense, OIHW) and, with a bias, {@code biasGrad} ({@code nOut}
-     * elements), all overwritten.
+     * the input's shape; {@code null} skips the backward-data pass), {@code weightGrad} (dense, OIHW) and, with a
+     * bias, {@code biasGrad} ({@code nOut} elements), all overwritten.
      */
     void backward(Geometry g, INDArray input, INDArray weights, INDArray delta, INDArray gradInput,
                   INDArray weightGrad, INDArray biasGrad) {
@@ -134,10 +134,10 @@ final class DirectConvolution {
         // the weight gradient first, then the input gradient, each in its own scope: at most two temporaries of the
         // activations' size are alive at once (the gradient at the output, and the input or the input's gradient)
         try (PointerScope ignored = new PointerScope()) {
-            memory dDst = p.diffDstForData.in(s, delta);
+            memory dDst = gradInput == null ? null : p.diffDstForData.in(s, delta);
             try (PointerScope weightPass = new PointerScope()) {
                 memory src = p.srcForWeights.in(s, input);
-                memory dDstW = p.diffDstForWeights.sameLayoutAs(p.diffDstForData) ? dDst
+                memory dDstW = dDst != null && p.diffDstForWeights.sameLayoutAs(p.diffDstForData) ? dDst
                         : p.diffDstForWeights.in(s, delta);
                 memory dW = p.diffWeights.target(weightGrad);
                 IntMemoryMap args = new IntMemoryMap().put(DNNL_ARG_SRC, src).put(DNNL_ARG_DIFF_DST, dDstW)
@@ -148,6 +148,9 @@ final class DirectConvolution {
                 p.backwardWeights.execute(s, args);
                 p.diffWeights.out(s, dW, weightGrad);
                 s._wait();
+            }
+            if (gradInput == null) {
+                return;
             }
             try (PointerScope dataPass = new PointerScope()) {
                 memory w = p.weightsForData.in(s, weights);

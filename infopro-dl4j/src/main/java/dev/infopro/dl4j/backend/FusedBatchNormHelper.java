@@ -35,10 +35,25 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper {
     private INDArray varCache;
     // whether the last training forward pass ran in the fallback, whose caches and backward pass then apply
     private boolean lastInFallback;
+    private boolean inputGradientRead = true;
 
     /** @param fallback the helper for inputs the kernels do not take, or {@code null} for DL4J's own code */
     FusedBatchNormHelper(BatchNormalizationHelper fallback) {
         this.fallback = fallback;
+    }
+
+    /**
+     * Tells this helper that nothing reads the gradient at its layer's input (the layer is fed by the network's
+     * input, whose gradient DL4J's training discards): the kernels then skip that pass and return
+     * {@link UnreadArrays#zeros} in its place.
+     */
+    void inputGradientUnread() {
+        inputGradientRead = false;
+    }
+
+    /** Whether this helper computes the gradient at its layer's input (see {@link #inputGradientUnread}). */
+    boolean inputGradientRead() {
+        return inputGradientRead;
     }
 
     /** The helper this one replaced, or {@code null}. */
@@ -108,7 +123,8 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper {
         }
         INDArray in = ArrayElements.readableAs(input, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
         INDArray dy = ArrayElements.readableAs(epsilon, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
-        INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(), input.shape(), 'c');
+        INDArray dx = inputGradientRead ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(),
+                input.shape(), 'c') : null;
         int channels = statistics.mean.length;
         double[] dGamma = new double[channels];
         double[] dBeta = new double[channels];
@@ -120,7 +136,7 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper {
         Gradient g = new DefaultGradient();
         g.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGammaView);
         g.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
-        return new Pair<>(g, dx);
+        return new Pair<>(g, dx != null ? dx : UnreadArrays.zeros(input.dataType(), input.shape()));
     }
 
     @Override

@@ -48,6 +48,7 @@ final class PatchedConvHelper implements ConvolutionHelper {
     private final DirectConvolution direct;
     private INDArray zeroBias;
     private INDArray scratchBiasGrad;
+    private boolean inputGradientRead = true;
 
     /**
      * @param delegate           DL4J's oneDNN helper of the layer
@@ -72,6 +73,20 @@ final class PatchedConvHelper implements ConvolutionHelper {
         return delegate;
     }
 
+    /**
+     * Tells this helper that nothing reads the gradient at its layer's input (the layer is fed by the network's
+     * input, whose gradient DL4J's training discards): the direct path then skips the backward-data convolution and
+     * returns {@link UnreadArrays#zeros} in its place, as PyTorch skips it for an input that needs no gradient.
+     */
+    void inputGradientUnread() {
+        inputGradientRead = false;
+    }
+
+    /** Whether this helper computes the gradient at its layer's input (see {@link #inputGradientUnread}). */
+    boolean inputGradientRead() {
+        return inputGradientRead;
+    }
+
     @Override
     public boolean checkSupported() {
         return delegate.checkSupported();
@@ -92,9 +107,12 @@ final class PatchedConvHelper implements ConvolutionHelper {
                 && (!hasBias || OneDnn.accepts(biasGradView))) {
             INDArray in = ArrayElements.readableAs(input, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
             INDArray d = ArrayElements.readableAs(delta, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
-            INDArray gradAtInput = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
-                    input.shape(), 'c');
+            INDArray gradAtInput = inputGradientRead ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD,
+                    DataType.FLOAT, input.shape(), 'c') : null;
             direct.backward(geometry, in, weights, d, gradAtInput, weightGradView, hasBias ? biasGradView : null);
+            if (gradAtInput == null) {
+                gradAtInput = UnreadArrays.zeros(DataType.FLOAT, input.shape());
+            }
             Gradient grad = new DefaultGradient();
             if (hasBias) {
                 grad.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
@@ -137,7 +155,7 @@ final class PatchedConvHelper implements ConvolutionHelper {
         if (identityActivation && calledByConvolutionBackprop()) {
             long[] shape = outputShape(input, weights, kernel, strides, pad, convolutionMode, dilation, format);
             // read by nothing: ActivationIdentity.backprop compares its shape with the gradient's and returns that
-            return Nd4j.create(Nd4j.scalar(weights.dataType(), 0).data(), shape, new long[shape.length], 0, 'c');
+            return UnreadArrays.zeros(weights.dataType(), shape);
         }
         DirectConvolution.Geometry g = direct == null ? null : DirectConvolution.geometry(input, weights, hasBias,
                 kernel, strides, pad, convolutionMode, dilation, format);

@@ -68,7 +68,8 @@ public final class GraphModuleTrainer implements ModuleTrainer {
     /**
      * Builds a planned module: initialises its graph from the plan, copies the weights of every layer it shares
      * with {@code source} (the user's network), gives the heads the reference's bias initialisation and switches
-     * on the oneDNN helpers.
+     * on the oneDNN helpers, with the layers at the module's input skipping the gradient there, which nothing reads
+     * (modules are gradient-isolated; {@link OneDnnHelpers#patchForTraining}).
      */
     public static ComputationGraph buildGraph(TrainingPlan.Module module, ComputationGraph source) {
         ComputationGraph g = new ComputationGraph(module.configuration());
@@ -77,7 +78,7 @@ public final class GraphModuleTrainer implements ModuleTrainer {
         if (!module.getHeadBiasLayers().isEmpty()) {
             TorchBiasInit.apply(g, new HashSet<>(module.getHeadBiasLayers())); // the reference's bias init for heads
         }
-        return OneDnnHelpers.patch(g);
+        return OneDnnHelpers.patchForTraining(g);
     }
 
     @Override

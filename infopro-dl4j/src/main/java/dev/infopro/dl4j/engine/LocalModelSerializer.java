@@ -129,7 +129,7 @@ public final class LocalModelSerializer {
                 throw new IllegalArgumentException(source + " is incomplete: module " + k + " is missing");
             }
             ComputationGraph g = ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), true);
-            modules.add(OneDnnHelpers.patch(g));
+            modules.add(OneDnnHelpers.patchForTraining(g));
             parts.add(new GraphSplitter.ModuleConfiguration(state.modules.get(k), g.getConfiguration(), Set.of()));
         }
         TrainingPlan plan = TrainingPlan.of(config, networkConf, parts);
