@@ -11,6 +11,7 @@ import dev.infopro.dl4j.planning.Planner;
 import dev.infopro.dl4j.planning.TrainingPlan;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -70,7 +71,21 @@ public final class LocalModuleGraphBuilder {
         if (network.getLayers() == null || network.params() == null) {
             network.init();
         }
-        return new LocalModuleGraphBuilder(network.toComputationGraph(), network.getLayerWiseConfigurations().toJson());
+        ComputationGraph graph = network.toComputationGraph();
+        keepGlobalSettings(network.getLayerWiseConfigurations(), graph.getConfiguration());
+        return new LocalModuleGraphBuilder(graph, network.getLayerWiseConfigurations().toJson());
+    }
+
+    /**
+     * Copies what DL4J's {@code toComputationGraph} leaves at its defaults: the seed, which the modules' heads are
+     * initialised from (without it they got the conversion's clock time, so two runs of the same network and data
+     * trained differently), and the workspace and cache modes.
+     */
+    private static void keepGlobalSettings(MultiLayerConfiguration from, ComputationGraphConfiguration to) {
+        to.getDefaultConfiguration().setSeed(from.getConf(0).getSeed());
+        to.setTrainingWorkspaceMode(from.getTrainingWorkspaceMode());
+        to.setInferenceWorkspaceMode(from.getInferenceWorkspaceMode());
+        to.setCacheMode(from.getCacheMode());
     }
 
     /** Cuts after the named vertices (each must separate the graph). */
