@@ -2,6 +2,9 @@
 # Times the same training steps with infopro-dl4j (`infopro bench step`) and PyTorch (benchmarks/pytorch_step.py)
 # and prints the ratios. Needs the tool jar (mvn -B -DskipTests package) and Debian's python3-torch; never run in CI.
 # Usage: benchmarks/side_by_side.sh [DEPTH] [INPUT] [BATCH]   (defaults: 20 1x28x28 128; PYTHON=... picks the interpreter)
+# ROUNDS (default 3) repeats the four runs (ours and PyTorch's, end to end and InfoPro K = 4, alternating) and ends with
+# the median over the rounds of each ratio: the machine's speed drifts over minutes, and a ratio of two runs taken
+# side by side is steadier than either time.
 # WARMUP and STEPS (default 30 and 20) set the steps left out and the steps timed, on both sides: the JVM's JIT compiler
 # is still compiling during the first few dozen steps (docs/benchmarks.md), a training run is thousands
 # of steps, and the median of the steps after that is what a run sees.
@@ -21,18 +24,40 @@ preload=$(tcmalloc_library)
 echo "allocator: ${preload:-glibc malloc}"
 echo "warm-up steps: $warmup, timed steps: $steps"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+rounds=${ROUNDS:-3}
+results=$(mktemp); trap 'rm -f "$results"' EXIT
+for round in $(seq "$rounds"); do
 for mk in "e2e 1" "infopro-contrast 4"; do
   set -- $mk
   ours=$(LD_PRELOAD=$preload java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$jar" bench step --arch "resnet$depth" \
          --input "$input" --batch "$batch" --method "$1" --k "$2" --steps "$steps" --warmup "$warmup" --json 2>/dev/null | grep '^{')
   torch=$(LD_PRELOAD=$preload "$py" benchmarks/pytorch_step.py --depth "$depth" --input "$input" --batch "$batch" --method "$1" \
           --k "$2" --steps "$steps" --warmup "$warmup")
-  python3 - "$ours" "$torch" <<'PY'
+  echo "{\"round\": $round, \"ours\": $ours, \"torch\": $torch}" >> "$results"
+  python3 - "$ours" "$torch" "$round" <<'PY'
 import json, sys
 o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"{o['arch']} {o['input']} batch {o['batch']} {o['method']} K={o['k']}: infopro-dl4j median {o['median_step_ms']} ms"
-      f" (min {o['min_step_ms']}), {t['framework']} median {t['median_step_ms']} ms (min {t['min_step_ms']}),"
-      f" ratio {o['median_step_ms'] / t['median_step_ms']:.2f}x (min {o['min_step_ms'] / t['min_step_ms']:.2f}x);"
-      f" whole-process peak RSS {o['peak_rss_mib']} MiB vs {t['peak_rss_mib']} MiB")
+print(f"round {sys.argv[3]}: {o['arch']} {o['input']} batch {o['batch']} {o['method']} K={o['k']}: infopro-dl4j median"
+      f" {o['median_step_ms']} ms (min {o['min_step_ms']}), {t['framework']} median {t['median_step_ms']} ms"
+      f" (min {t['min_step_ms']}), ratio {o['median_step_ms'] / t['median_step_ms']:.2f}x"
+      f" (min {o['min_step_ms'] / t['min_step_ms']:.2f}x); whole-process peak RSS {o['peak_rss_mib']} MiB vs"
+      f" {t['peak_rss_mib']} MiB")
 PY
 done
+done
+python3 - "$results" <<'PY'
+import json, statistics, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+def per_round(method):
+    return {r['round']: r for r in rows if r['ours']['method'] == method}
+e2e, k4 = per_round('e2e'), per_round('infopro-contrast')
+def fmt(xs):
+    return ' '.join(f'{x:.2f}' for x in xs) + f' -> median {statistics.median(xs):.2f}x'
+rounds = sorted(e2e)
+ms = lambda r, side: r[side]['median_step_ms']
+print(f"over {len(rounds)} rounds (ratios of medians, per round):")
+print('  end to end, ours / PyTorch:       ' + fmt([ms(e2e[i], 'ours') / ms(e2e[i], 'torch') for i in rounds]))
+print('  InfoPro K = 4, ours / PyTorch:    ' + fmt([ms(k4[i], 'ours') / ms(k4[i], 'torch') for i in rounds]))
+print('  ours, K = 4 / end to end:         ' + fmt([ms(k4[i], 'ours') / ms(e2e[i], 'ours') for i in rounds]))
+print('  PyTorch, K = 4 / end to end:      ' + fmt([ms(k4[i], 'torch') / ms(e2e[i], 'torch') for i in rounds]))
+PY
