@@ -7,17 +7,17 @@ import java.nio.FloatBuffer;
 import java.util.function.IntConsumer;
 
 /**
- * Batch normalisation over the channels of a float NCHW tensor, computed in Java, one channel at a time: the batch
- * statistics and the normalised output in one sweep per channel (two reads, one write: both sums come from one read,
- * shifted by the mean of the channel's first row), the backward pass in two (four reads, one write).
+ * Batch normalisation over the channels of a float NCHW tensor, computed in Java, one channel at a time: each
+ * channel of the batch is copied once out of the array into a per-thread buffer, every pass reads it there, and the
+ * result is written back once (forward: one read and one write of the tensor, both sums from one pass shifted by the
+ * mean of the channel's first row; backward: two reads, of the input and of the gradient, and one write).
  *
  * <p>Why not libnd4j: in 1.0.0-M2.1 DL4J's oneDNN path computes the batch mean and variance with two separate
  * reductions over (N, H, W) before the batch-norm op, and its oneDNN {@code batchnorm_bp} costs about three ReLUs over
  * the same tensor; these kernels take a third to a half of that time (docs/benchmarks.md, "Batch norm in Java" and
  * "Batch norm in float").
  *
- * <p>Float only: the element-wise passes run in float on rows copied straight out of the array, which the JIT
- * vectorises; the sums are taken in float over a few elements at a time and added up in double, so that they keep
+ * <p>Float only: the element-wise passes run in float on the copied channels, which the JIT vectorises; the sums are taken in float over a few elements at a time and added up in double, so that they keep
  * their digits over a whole batch. Double arrays, which only gradient checks and parity tests use, stay on DL4J's own
  * code ({@link FusedBatchNormHelper}). Channels are spread over the common fork-join pool ({@link ParallelChunks});
  * each channel is summed by one thread in a fixed order, so results do not depend on the number of threads.
@@ -56,6 +56,11 @@ final class BatchNormKernels {
         double count() {
             return (double) n * hw;
         }
+
+        /** Elements per channel over the batch, as an array length. */
+        int perChannel() {
+            return Math.toIntExact((long) n * hw);
+        }
     }
 
     /** Whether the kernels take {@code x}: a float array, dense in C order with no offset. */
@@ -82,19 +87,15 @@ final class BatchNormKernels {
         FloatBuffer out = floats(y);
         Statistics s = new Statistics(l.c());
         forEachChannel(x.length(), l.c(), ch -> {
-            float[] row = new float[l.hw()];
+            float[] xs = load(in, l, ch, 0);
             // one sweep for both sums, shifted by the first row's mean: E[x^2] - m^2 loses the digits when |m| is
             // much larger than the spread, sums of (x - k)^2 with k near m do not (the shifted-data algorithm)
-            in.get(l.row(0, ch), row);
             double[] sums = new double[2];
-            addSumAndDot(row, 0, row, 0, sums);
-            float k = (float) (sums[0] / row.length);
+            addSumAndDot(xs, 0, xs, 0, l.hw(), sums);
+            float k = (float) (sums[0] / l.hw());
             sums[0] = 0;
             sums[1] = 0;
-            for (int i = 0; i < l.n(); i++) {
-                in.get(l.row(i, ch), row);
-                addSumAndDot(row, k, row, k, sums);
-            }
+            addSumAndDot(xs, k, xs, k, l.perChannel(), sums);
             double offset = sums[0] / l.count();
             double m = k + offset;
             double var = Math.max(0, sums[1] - sums[0] * offset) / l.count();
@@ -102,7 +103,8 @@ final class BatchNormKernels {
             s.mean[ch] = m;
             s.variance[ch] = var;
             s.invStd[ch] = inv;
-            normalise(in, out, l, ch, row, (float) m, (float) (gamma[ch] * inv), (float) beta[ch]);
+            normalise(xs, l.perChannel(), (float) m, (float) (gamma[ch] * inv), (float) beta[ch]);
+            store(xs, l, ch, out);
         });
         return s;
     }
@@ -113,20 +115,19 @@ final class BatchNormKernels {
         Layout l = Layout.of(x);
         FloatBuffer in = floats(x);
         FloatBuffer out = floats(y);
-        forEachChannel(x.length(), l.c(), ch -> normalise(in, out, l, ch, new float[l.hw()], (float) mean[ch],
-                (float) (gamma[ch] / Math.sqrt(variance[ch] + eps)), (float) beta[ch]));
+        forEachChannel(x.length(), l.c(), ch -> {
+            float[] xs = load(in, l, ch, 0);
+            normalise(xs, l.perChannel(), (float) mean[ch], (float) (gamma[ch] / Math.sqrt(variance[ch] + eps)),
+                    (float) beta[ch]);
+            store(xs, l, ch, out);
+        });
     }
 
-    // y = (x - m) * a + b over one channel, row by row through the buffer `row`; x - m first, so that a mean far
-    // from zero cancels before it is scaled
-    private static void normalise(FloatBuffer in, FloatBuffer out, Layout l, int ch, float[] row, float m, float a,
-                                  float b) {
-        for (int i = 0; i < l.n(); i++) {
-            in.get(l.row(i, ch), row);
-            for (int k = 0; k < row.length; k++) {
-                row[k] = (row[k] - m) * a + b;
-            }
-            out.put(l.row(i, ch), row);
+    // x = (x - m) * a + b over the first `length` elements; x - m first, so that a mean far from zero cancels before
+    // it is scaled
+    private static void normalise(float[] x, int length, float m, float a, float b) {
+        for (int k = 0; k < length; k++) {
+            x[k] = (x[k] - m) * a + b;
         }
     }
 
@@ -143,33 +144,61 @@ final class BatchNormKernels {
         FloatBuffer grad = floats(dy);
         FloatBuffer out = dx == null ? null : floats(dx);
         forEachChannel(x.length(), l.c(), ch -> {
-            float[] row = new float[l.hw()];
-            float[] drow = new float[l.hw()];
+            float[] xs = load(in, l, ch, 0);
+            float[] dys = load(grad, l, ch, 1);
+            int length = l.perChannel();
             float m = (float) s.mean[ch];
             double[] sums = new double[2];
-            for (int i = 0; i < l.n(); i++) {
-                in.get(l.row(i, ch), row);
-                grad.get(l.row(i, ch), drow);
-                addSumAndDot(drow, 0, row, m, sums);
-            }
+            addSumAndDot(dys, 0, xs, m, length, sums);
             double inv = s.invStd[ch];
             dBeta[ch] = sums[0];
             dGamma[ch] = sums[1] * inv;
-            float scale = (float) (gamma[ch] * inv);
-            float meanDy = (float) (sums[0] / l.count());
-            float xmuFactor = (float) (sums[1] / l.count() * inv * inv);
             if (out == null) {
                 return;
             }
-            for (int i = 0; i < l.n(); i++) {
-                in.get(l.row(i, ch), row);
-                grad.get(l.row(i, ch), drow);
-                for (int k = 0; k < row.length; k++) {
-                    drow[k] = scale * (drow[k] - meanDy - (row[k] - m) * xmuFactor);
-                }
-                out.put(l.row(i, ch), drow);
+            float scale = (float) (gamma[ch] * inv);
+            float meanDy = (float) (sums[0] / l.count());
+            float xmuFactor = (float) (sums[1] / l.count() * inv * inv);
+            for (int k = 0; k < length; k++) {
+                dys[k] = scale * (dys[k] - meanDy - (xs[k] - m) * xmuFactor);
             }
+            store(dys, l, ch, out);
         });
+    }
+
+    /**
+     * Elements of the per-thread channel buffers kept between calls (8 MiB each); a longer channel gets buffers of
+     * its own for the call.
+     */
+    private static final int KEPT_CHANNEL = 1 << 21;
+    private static final ThreadLocal<float[][]> CHANNEL = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    /**
+     * Channel {@code ch} of the batch, its N rows one after the other, copied into this thread's buffer
+     * {@code which} (0 or 1; its first {@link Layout#perChannel} elements). One copy per channel, which every pass
+     * then reads from the cache: copying row by row for each pass made the copies a third of the kernels' time.
+     */
+    private static float[] load(FloatBuffer src, Layout l, int ch, int which) {
+        int length = l.perChannel();
+        float[][] kept = CHANNEL.get();
+        float[] buffer = kept[which];
+        if (buffer.length < length) {
+            buffer = new float[length];
+            if (length <= KEPT_CHANNEL) {
+                kept[which] = buffer;
+            }
+        }
+        for (int i = 0; i < l.n(); i++) {
+            src.get(l.row(i, ch), buffer, i * l.hw(), l.hw());
+        }
+        return buffer;
+    }
+
+    /** Writes a channel that {@link #load} read back into {@code dst}. */
+    private static void store(float[] channel, Layout l, int ch, FloatBuffer dst) {
+        for (int i = 0; i < l.n(); i++) {
+            dst.put(l.row(i, ch), channel, i * l.hw(), l.hw());
+        }
     }
 
     /** Elements summed in float before the partial sums go into the double totals: 256 per running sum. */
@@ -177,14 +206,14 @@ final class BatchNormKernels {
 
     /**
      * Adds the sum of {@code a[j] - ka} to {@code sums[0]} and the sum of {@code (a[j] - ka) * (b[j] - kb)} to
-     * {@code sums[1]}. Each element's terms are float, summed in float over blocks of {@value #FLOAT_BLOCK} elements
+     * {@code sums[1]}, over the first {@code length} elements. Each element's terms are float, summed in float over blocks of {@value #FLOAT_BLOCK} elements
      * (four running sums of each, side by side: one running sum waits for each addition to finish, independent ones
      * overlap, and the JIT does not reorder floating-point sums by itself), and each block's sums are added to the
      * double totals. The order is fixed, so results do not depend on the number of threads.
      */
-    static void addSumAndDot(float[] a, float ka, float[] b, float kb, double[] sums) {
-        for (int from = 0; from < a.length; from += FLOAT_BLOCK) {
-            int to = Math.min(a.length, from + FLOAT_BLOCK);
+    static void addSumAndDot(float[] a, float ka, float[] b, float kb, int length, double[] sums) {
+        for (int from = 0; from < length; from += FLOAT_BLOCK) {
+            int to = Math.min(length, from + FLOAT_BLOCK);
             float s0 = 0;
             float s1 = 0;
             float s2 = 0;
