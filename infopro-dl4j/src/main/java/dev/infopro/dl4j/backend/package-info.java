@@ -2,6 +2,8 @@
  * Native-backend care: switching on DL4J's oneDNN layer helpers for the CPU backend and fixing them where
  * 1.0.0-M2.1 breaks them or is slow ({@link dev.infopro.dl4j.backend.OneDnnHelpers}, activated automatically
  * through an ND4J {@code EnvironmentalAction} service: a convolution helper without DL4J's second forward pass,
+ * no gradient at the inputs of graphs that only train ({@link dev.infopro.dl4j.backend.OneDnnHelpers#patchForTraining},
+ * with {@link dev.infopro.dl4j.backend.UnreadArrays} in its place),
  * convolutions and ReLU's backward pass on oneDNN itself ({@link dev.infopro.dl4j.backend.DirectConvolution},
  * {@link dev.infopro.dl4j.backend.DirectRelu}, through JavaCPP's dnnl presets),
  * batch norm computed in Java, {@link dev.infopro.dl4j.backend.FusedBatchNormHelper}, on
