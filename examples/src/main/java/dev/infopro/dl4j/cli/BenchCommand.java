@@ -34,6 +34,9 @@ public class BenchCommand {
             description = "Median time of one training step (end to end, or K local modules) of a CIFAR ResNet on"
                     + " random data, after warm-up.")
     static class Step implements Callable<Integer> {
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec commandSpec;
+
         @Option(names = "--arch", defaultValue = "resnet20", description = "resnetN, N = 6n+2 (default ${DEFAULT-VALUE}).")
         String arch;
         @Option(names = "--batch", defaultValue = "128", description = "Mini-batch size (default ${DEFAULT-VALUE}).")
@@ -110,6 +113,8 @@ public class BenchCommand {
             out.put("cuts", cuts);
             out.put("median_step_ms", Math.round(median * 10) / 10.0);
             out.put("min_step_ms", Math.round(min * 10) / 10.0);
+            // every timed step in order: a median far above the minimum is jitter, and its pattern tells its cause
+            out.put("step_ms", Arrays.stream(ms).map(t -> Math.round(t * 10) / 10.0).toArray());
             out.put("steps", steps);
             out.put("warmup_steps", warmup);
             out.put("backend", Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend", "?"));
@@ -119,11 +124,14 @@ public class BenchCommand {
             out.put("threads", Runtime.getRuntime().availableProcessors());
             out.put("peak_rss_mib", ProcessMemory.peakRssBytes() >> 20);
             out.put("final_scores", scores);
+            java.io.PrintWriter screen = commandSpec.commandLine().getOut();
             if (json) {
-                System.out.println(Json.line(out));
+                screen.println(Json.line(out));
             } else {
-                out.forEach((k, v) -> System.out.printf("%-16s %s%n", k, v));
+                out.forEach((k, v) -> screen.printf("%-16s %s%n", k, v instanceof double[]
+                        ? Arrays.toString((double[]) v) : v));
             }
+            screen.flush();
             return 0;
         }
     }
