@@ -48,38 +48,35 @@ class InputGradientSkipTest {
 
     /** A residual block on the input: conv-bn-relu-conv-bn plus the input itself plus a batch norm of the input. */
     private static ComputationGraphConfiguration block() {
-        return new NeuralNetConfiguration.Builder()
-                .seed(11).dataType(DataType.FLOAT).updater(new Sgd(0.05)).weightInit(WeightInit.RELU)
-                .convolutionMode(ConvolutionMode.Same)
-                .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(9, 9, 4))
-                .addLayer("conv1", new ConvolutionLayer.Builder(3, 3).nOut(4).hasBias(false)
-                        .activation(Activation.IDENTITY).build(), "in")
-                .addLayer("bn1", new BatchNormalization.Builder().build(), "conv1")
+        ComputationGraphConfiguration.GraphBuilder g = start(11)
                 .addLayer("relu1", new ActivationLayer(Activation.RELU), "bn1")
                 .addLayer("conv2", new ConvolutionLayer.Builder(3, 3).nOut(4).hasBias(false)
                         .activation(Activation.IDENTITY).build(), "relu1")
                 .addLayer("bn2", new BatchNormalization.Builder().build(), "conv2")
-                .addLayer("bnIn", new BatchNormalization.Builder().build(), "in")
-                .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn2", "in", "bnIn")
-                .addLayer("relu2", new ActivationLayer(Activation.RELU), "add")
-                .addLayer("gap", new GlobalPoolingLayer(PoolingType.AVG), "relu2")
-                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
-                        .activation(Activation.SOFTMAX).build(), "gap")
-                .setOutputs("out").build();
+                .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn2", "in", "bnIn");
+        return end(g);
     }
 
     /** Two layers at the input and no shortcut: DL4J adds one skipped gradient into the other. */
     private static ComputationGraphConfiguration twoAtTheInput() {
+        return end(start(12).addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn1", "bnIn"));
+    }
+
+    /** in -> conv1 -> bn1, and in -> bnIn: the two layers at the input. */
+    private static ComputationGraphConfiguration.GraphBuilder start(long seed) {
         return new NeuralNetConfiguration.Builder()
-                .seed(12).dataType(DataType.FLOAT).updater(new Sgd(0.05)).weightInit(WeightInit.RELU)
+                .seed(seed).dataType(DataType.FLOAT).updater(new Sgd(0.05)).weightInit(WeightInit.RELU)
                 .convolutionMode(ConvolutionMode.Same)
                 .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(9, 9, 4))
                 .addLayer("conv1", new ConvolutionLayer.Builder(3, 3).nOut(4).hasBias(false)
                         .activation(Activation.IDENTITY).build(), "in")
                 .addLayer("bn1", new BatchNormalization.Builder().build(), "conv1")
-                .addLayer("bnIn", new BatchNormalization.Builder().build(), "in")
-                .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn1", "bnIn")
-                .addLayer("relu2", new ActivationLayer(Activation.RELU), "add")
+                .addLayer("bnIn", new BatchNormalization.Builder().build(), "in");
+    }
+
+    /** "add" -> ReLU -> average pool -> softmax output. */
+    private static ComputationGraphConfiguration end(ComputationGraphConfiguration.GraphBuilder g) {
+        return g.addLayer("relu2", new ActivationLayer(Activation.RELU), "add")
                 .addLayer("gap", new GlobalPoolingLayer(PoolingType.AVG), "relu2")
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
                         .activation(Activation.SOFTMAX).build(), "gap")
