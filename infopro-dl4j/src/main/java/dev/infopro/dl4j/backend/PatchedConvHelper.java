@@ -18,7 +18,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.Map;
 
 /**
- * Wraps DL4J's oneDNN convolution helper to fix three things of M2.1:
+ * Wraps DL4J's oneDNN convolution helper to fix four things of M2.1:
  * <ul>
  *   <li><b>Layout conversions.</b> Float NCHW convolutions run on {@link DirectConvolution}, which calls oneDNN
  *   itself with the layouts PyTorch's oneDNN uses and builds its primitives once, instead of libnd4j's op, which
@@ -35,6 +35,9 @@ import java.util.Map;
  *   derivative never reads them, so for such a layer the wrapper answers that call with an array of the right shape
  *   and no memory behind it (all strides 0) instead of convolving: a third of the layer's convolution work per step
  *   (docs/benchmarks.md, "Convolutions").</li>
+ *   <li><b>The gradient at a module's input.</b> For a layer fed only by the network's input of a graph that only
+ *   trains ({@link OneDnnHelpers#patchForTraining}), the direct path skips the backward-data convolution, whose result
+ *   DL4J drops ({@link #inputGradientUnread}).</li>
  * </ul>
  */
 final class PatchedConvHelper implements ConvolutionHelper {
