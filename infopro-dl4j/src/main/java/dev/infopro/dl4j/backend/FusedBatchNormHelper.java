@@ -28,7 +28,7 @@ import java.util.Map;
  * differs, so results agree to rounding.
  */
 // implements the interface again so that it is among getInterfaces() (dynamic proxies over helpers rely on it)
-final class FusedBatchNormHelper implements BatchNormalizationHelper {
+final class FusedBatchNormHelper implements BatchNormalizationHelper, InputGradientSkipping {
     private final BatchNormalizationHelper fallback;
     private BatchNormKernels.Statistics statistics;
     private INDArray meanCache;
@@ -42,17 +42,14 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper {
         this.fallback = fallback;
     }
 
-    /**
-     * Tells this helper that nothing reads the gradient at its layer's input (the layer is fed by the network's
-     * input, whose gradient DL4J's training discards): the kernels then skip that pass and return
-     * {@link UnreadArrays#zeros} in its place.
-     */
-    void inputGradientUnread() {
+    /** The kernels then skip that pass; the fallback still computes it. */
+    @Override
+    public void inputGradientUnread() {
         inputGradientRead = false;
     }
 
-    /** Whether this helper computes the gradient at its layer's input (see {@link #inputGradientUnread}). */
-    boolean inputGradientRead() {
+    @Override
+    public boolean inputGradientRead() {
         return inputGradientRead;
     }
 

@@ -141,11 +141,8 @@ public final class OneDnnHelpers {
             if (!fedByInputsOnly) {
                 continue;
             }
-            LayerHelper helper = helperOf(layer);
-            if (helper instanceof PatchedConvHelper) {
-                ((PatchedConvHelper) helper).inputGradientUnread();
-            } else if (helper instanceof FusedBatchNormHelper) {
-                ((FusedBatchNormHelper) helper).inputGradientUnread();
+            if (helperOf(layer) instanceof InputGradientSkipping skipping) {
+                skipping.inputGradientUnread();
             }
         }
         return graph;

@@ -40,7 +40,7 @@ import java.util.Map;
  *   DL4J drops ({@link #inputGradientUnread}).</li>
  * </ul>
  */
-final class PatchedConvHelper implements ConvolutionHelper {
+final class PatchedConvHelper implements ConvolutionHelper, InputGradientSkipping {
     private static final StackWalker STACK = StackWalker.getInstance();
     private static final String CONVOLUTION_LAYER = org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class
             .getName();
@@ -76,17 +76,14 @@ final class PatchedConvHelper implements ConvolutionHelper {
         return delegate;
     }
 
-    /**
-     * Tells this helper that nothing reads the gradient at its layer's input (the layer is fed by the network's
-     * input, whose gradient DL4J's training discards): the direct path then skips the backward-data convolution and
-     * returns {@link UnreadArrays#zeros} in its place, as PyTorch skips it for an input that needs no gradient.
-     */
-    void inputGradientUnread() {
+    /** The direct path then skips the backward-data convolution; libnd4j's path still computes it. */
+    @Override
+    public void inputGradientUnread() {
         inputGradientRead = false;
     }
 
-    /** Whether this helper computes the gradient at its layer's input (see {@link #inputGradientUnread}). */
-    boolean inputGradientRead() {
+    @Override
+    public boolean inputGradientRead() {
         return inputGradientRead;
     }
 
