@@ -111,10 +111,10 @@ public class BenchCommand {
             out.put("method", m.cliName);
             out.put("k", k);
             out.put("cuts", cuts);
-            out.put("median_step_ms", Math.round(median * 10) / 10.0);
-            out.put("min_step_ms", Math.round(min * 10) / 10.0);
+            out.put("median_step_ms", tenths(median));
+            out.put("min_step_ms", tenths(min));
             // every timed step in order: a median far above the minimum is jitter, and its pattern tells its cause
-            out.put("step_ms", Arrays.stream(ms).map(t -> Math.round(t * 10) / 10.0).toArray());
+            out.put("step_ms", Arrays.stream(ms).map(Step::tenths).toArray());
             out.put("steps", steps);
             out.put("warmup_steps", warmup);
             out.put("backend", Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend", "?"));
@@ -133,6 +133,11 @@ public class BenchCommand {
             }
             screen.flush();
             return 0;
+        }
+
+        // milliseconds to a tenth, as printed
+        private static double tenths(double ms) {
+            return Math.round(ms * 10) / 10.0;
         }
     }
 }

@@ -11,7 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code infopro bench step} on a tiny ResNet-8: every timed step is reported, and the median and minimum are theirs. */
+/**
+ * {@code infopro bench step} on a tiny ResNet-8: every timed step is reported, and the median and minimum are theirs.
+ */
 class BenchStepTest {
     private static final String[] TINY = {"bench", "step", "--arch", "resnet8", "--input", "1x8x8", "--batch", "4",
             "--steps", "3", "--warmup", "1", "--method", "infopro-contrast", "--k", "2"};

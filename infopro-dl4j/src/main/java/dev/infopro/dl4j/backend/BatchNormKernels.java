@@ -17,8 +17,9 @@ import java.util.function.IntConsumer;
  * the same tensor; these kernels take a third to a half of that time (docs/benchmarks.md, "Batch norm in Java" and
  * "Batch norm in float").
  *
- * <p>Float only: the element-wise passes run in float on the copied channels, which the JIT vectorises; the sums are taken in float over a few elements at a time and added up in double, so that they keep
- * their digits over a whole batch. Double arrays, which only gradient checks and parity tests use, stay on DL4J's own
+ * <p>Float only: the element-wise passes run in float on the copied channels, which the JIT vectorises; the sums
+ * are taken in float over a few elements at a time and added up in double, so that they keep their digits over a
+ * whole batch. Double arrays, which only gradient checks and parity tests use, stay on DL4J's own
  * code ({@link FusedBatchNormHelper}). Channels are spread over the common fork-join pool ({@link ParallelChunks});
  * each channel is summed by one thread in a fixed order, so results do not depend on the number of threads.
  */
@@ -206,10 +207,10 @@ final class BatchNormKernels {
 
     /**
      * Adds the sum of {@code a[j] - ka} to {@code sums[0]} and the sum of {@code (a[j] - ka) * (b[j] - kb)} to
-     * {@code sums[1]}, over the first {@code length} elements. Each element's terms are float, summed in float over blocks of {@value #FLOAT_BLOCK} elements
-     * (four running sums of each, side by side: one running sum waits for each addition to finish, independent ones
-     * overlap, and the JIT does not reorder floating-point sums by itself), and each block's sums are added to the
-     * double totals. The order is fixed, so results do not depend on the number of threads.
+     * {@code sums[1]}, over the first {@code length} elements. Each element's terms are float, summed in float over
+     * blocks of {@value #FLOAT_BLOCK} elements (four running sums of each, side by side: one running sum waits for
+     * each addition to finish, independent ones overlap, and the JIT does not reorder floating-point sums by itself),
+     * and each block's sums are added to the double totals. The order is fixed, so results do not depend on the number of threads.
      */
     static void addSumAndDot(float[] a, float ka, float[] b, float kb, int length, double[] sums) {
         for (int from = 0; from < length; from += FLOAT_BLOCK) {
