@@ -26,31 +26,22 @@ import java.util.Map;
  * <p>It computes what DL4J's own layer computes (biased batch variance for normalising and for the running
  * statistics, which DL4J updates from {@link #getMeanCache} and {@link #getVarCache}); only the order of the sums
  * differs, so results agree to rounding.
+ *
+ * <p>Told that nothing reads the gradient at its input ({@link InputGradientSkipping}), the kernels leave that pass
+ * out; the fallback still computes it.
  */
 // implements the interface again so that it is among getInterfaces() (dynamic proxies over helpers rely on it)
-final class FusedBatchNormHelper implements BatchNormalizationHelper, InputGradientSkipping {
+final class FusedBatchNormHelper extends InputGradientSkipping implements BatchNormalizationHelper {
     private final BatchNormalizationHelper fallback;
     private BatchNormKernels.Statistics statistics;
     private INDArray meanCache;
     private INDArray varCache;
     // whether the last training forward pass ran in the fallback, whose caches and backward pass then apply
     private boolean lastInFallback;
-    private boolean inputGradientRead = true;
 
     /** @param fallback the helper for inputs the kernels do not take, or {@code null} for DL4J's own code */
     FusedBatchNormHelper(BatchNormalizationHelper fallback) {
         this.fallback = fallback;
-    }
-
-    /** The kernels then skip that pass; the fallback still computes it. */
-    @Override
-    public void inputGradientUnread() {
-        inputGradientRead = false;
-    }
-
-    @Override
-    public boolean inputGradientRead() {
-        return inputGradientRead;
     }
 
     /** The helper this one replaced, or {@code null}. */
@@ -120,7 +111,7 @@ final class FusedBatchNormHelper implements BatchNormalizationHelper, InputGradi
         }
         INDArray in = ArrayElements.readableAs(input, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
         INDArray dy = ArrayElements.readableAs(epsilon, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
-        INDArray dx = inputGradientRead ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(),
+        INDArray dx = inputGradientRead() ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(),
                 input.shape(), 'c') : null;
         int channels = statistics.mean.length;
         double[] dGamma = new double[channels];

@@ -5,10 +5,16 @@ package dev.infopro.dl4j.backend;
  * the network's input, whose gradient DL4J's training discards ({@link OneDnnHelpers#patchForTraining}). It then
  * returns {@link UnreadArrays#zeros} in its place, as PyTorch skips the gradient of an input that needs none.
  */
-interface InputGradientSkipping {
+abstract class InputGradientSkipping {
+    private boolean inputGradientRead = true;
+
     /** Tells the helper that nothing reads the gradient at its layer's input. */
-    void inputGradientUnread();
+    final void inputGradientUnread() {
+        inputGradientRead = false;
+    }
 
     /** Whether the helper computes the gradient at its layer's input (see {@link #inputGradientUnread}). */
-    boolean inputGradientRead();
+    final boolean inputGradientRead() {
+        return inputGradientRead;
+    }
 }

@@ -40,7 +40,7 @@ import java.util.Map;
  *   DL4J drops ({@link #inputGradientUnread}).</li>
  * </ul>
  */
-final class PatchedConvHelper implements ConvolutionHelper, InputGradientSkipping {
+final class PatchedConvHelper extends InputGradientSkipping implements ConvolutionHelper {
     private static final StackWalker STACK = StackWalker.getInstance();
     private static final String CONVOLUTION_LAYER = org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class
             .getName();
@@ -51,7 +51,6 @@ final class PatchedConvHelper implements ConvolutionHelper, InputGradientSkippin
     private final DirectConvolution direct;
     private INDArray zeroBias;
     private INDArray scratchBiasGrad;
-    private boolean inputGradientRead = true;
 
     /**
      * @param delegate           DL4J's oneDNN helper of the layer
@@ -76,17 +75,6 @@ final class PatchedConvHelper implements ConvolutionHelper, InputGradientSkippin
         return delegate;
     }
 
-    /** The direct path then skips the backward-data convolution; libnd4j's path still computes it. */
-    @Override
-    public void inputGradientUnread() {
-        inputGradientRead = false;
-    }
-
-    @Override
-    public boolean inputGradientRead() {
-        return inputGradientRead;
-    }
-
     @Override
     public boolean checkSupported() {
         return delegate.checkSupported();
@@ -107,7 +95,7 @@ final class PatchedConvHelper implements ConvolutionHelper, InputGradientSkippin
                 && (!hasBias || OneDnn.accepts(biasGradView))) {
             INDArray in = ArrayElements.readableAs(input, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
             INDArray d = ArrayElements.readableAs(delta, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
-            INDArray gradAtInput = inputGradientRead ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD,
+            INDArray gradAtInput = inputGradientRead() ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD,
                     DataType.FLOAT, input.shape(), 'c') : null;
             direct.backward(geometry, in, weights, d, gradAtInput, weightGradView, hasBias ? biasGradView : null);
             if (gradAtInput == null) {
