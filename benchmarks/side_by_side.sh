@@ -5,16 +5,19 @@
 # ROUNDS (default 3) repeats the four runs (ours and PyTorch's, end to end and InfoPro K = 4, alternating) and ends with
 # the median over the rounds of each ratio: the machine's speed drifts over minutes, and a ratio of two runs taken
 # side by side is steadier than either time.
-# WARMUP and STEPS (default 30 and 20) set the steps left out and the steps timed, on both sides: the JVM's JIT compiler
-# is still compiling during the first few dozen steps (docs/benchmarks.md), a training run is thousands
-# of steps, and the median of the steps after that is what a run sees.
+# WARMUP and STEPS set the steps left out and the steps timed, on both sides (default: 2000 / DEPTH warm-up steps, at
+# least 30, so 100 for ResNet-20 and 30 for ResNet-110; 20 timed). The JVM's JIT compiler compiles a method after
+# thousands of calls, and a step calls each layer's code once per layer, so a shallow network needs more steps: after
+# 30 steps of ResNet-20 the compiler still ran for 16% of the timed steps' time, after 100 for 2% (docs/benchmarks.md,
+# "Warm-up"). A training run is thousands of steps, and the steps after that are what a run sees. Each round line
+# shows `jit_compile_ms`, the compiler's time during our timed steps, to check it.
 # Both run on the same C allocator: tcmalloc where it is installed, as the infopro launcher does (PyTorch's CPU
 # performance guide recommends it too); INFOPRO_MALLOC=glibc runs both on glibc's malloc.
 # Each side keeps its own thread settings: the infopro tool sets GOMP_SPINCOUNT=1000 and OPENBLAS_THREAD_TIMEOUT=4
 # itself (backend.IdleNativeThreads), PyTorch runs on its defaults; such variables set in the environment reach both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-depth=${1:-20}; input=${2:-1x28x28}; batch=${3:-128}; warmup=${WARMUP:-30}; steps=${STEPS:-20}
+depth=${1:-20}; input=${2:-1x28x28}; batch=${3:-128}; warmup=${WARMUP:-$(( 2000 / depth > 30 ? 2000 / depth : 30 ))}; steps=${STEPS:-20}
 py=${PYTHON:-/usr/bin/python3}   # Debian's interpreter, where python3-torch installs
 jar=examples/target/infopro.jar
 [ -f "$jar" ] || { echo "build the tool first: mvn -B -DskipTests package" >&2; exit 2; }
@@ -40,7 +43,8 @@ o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print(f"round {sys.argv[3]}: {o['arch']} {o['input']} batch {o['batch']} {o['method']} K={o['k']}: infopro-dl4j median"
       f" {o['median_step_ms']} ms (min {o['min_step_ms']}), {t['framework']} median {t['median_step_ms']} ms"
       f" (min {t['min_step_ms']}), ratio {o['median_step_ms'] / t['median_step_ms']:.2f}x"
-      f" (min {o['min_step_ms'] / t['min_step_ms']:.2f}x); whole-process peak RSS {o['peak_rss_mib']} MiB vs"
+      f" (min {o['min_step_ms'] / t['min_step_ms']:.2f}x); JIT compiling {o['jit_compile_ms']} ms during our timed steps;"
+      f" whole-process peak RSS {o['peak_rss_mib']} MiB vs"
       f" {t['peak_rss_mib']} MiB")
 PY
 done

@@ -13,6 +13,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +47,9 @@ public class BenchCommand {
         String input;
         @Option(names = "--steps", defaultValue = "5", description = "Measured steps (default ${DEFAULT-VALUE}).")
         int steps;
-        @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured warm-up steps (default ${DEFAULT-VALUE}).")
+        @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured warm-up steps (default "
+                + "${DEFAULT-VALUE}); the JIT needs dozens, more on shallow networks: jit_compile_ms in the output "
+                + "shows whether it was still compiling.")
         int warmup;
         @Option(names = "--method", defaultValue = "e2e", description = "e2e, greedy, infopro-softmax or"
                 + " infopro-contrast (default ${DEFAULT-VALUE}).")
@@ -96,11 +100,13 @@ public class BenchCommand {
             }
             double[] ms = new double[steps];
             double[] scores = null;
+            long compiledBefore = jitCompileMillis();
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
                 scores = step.get();
                 ms[i] = (System.nanoTime() - t0) / 1e6;
             }
+            long compiledDuring = compiledBefore < 0 ? -1 : jitCompileMillis() - compiledBefore;
             double median = MemoryBenchmark.median(ms);
             double min = Arrays.stream(ms).min().orElse(Double.NaN);
             Map<String, Object> out = new LinkedHashMap<>();
@@ -117,6 +123,9 @@ public class BenchCommand {
             out.put("step_ms", Arrays.stream(ms).map(Step::tenths).toArray());
             out.put("steps", steps);
             out.put("warmup_steps", warmup);
+            // the JIT compiler's time during the timed steps: well above zero means the warm-up was too short and
+            // the times include code that is still being compiled (docs/benchmarks.md, "Warm-up")
+            out.put("jit_compile_ms", compiledDuring);
             out.put("backend", Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend", "?"));
             out.put("native_build", System.getProperty("org.bytedeco.javacpp.platform.extension", ""));
             out.put("onednn_helpers", OneDnnHelpers.active());
@@ -133,6 +142,12 @@ public class BenchCommand {
             }
             screen.flush();
             return 0;
+        }
+
+        // the JIT compiler threads' time so far, in ms; -1 where the JVM does not count it
+        private static long jitCompileMillis() {
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+            return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
         }
 
         // milliseconds to a tenth, as printed

@@ -35,6 +35,9 @@ class BenchStepTest {
         assertEquals(ms.get(0), row.get("min_step_ms").asDouble(), 0.11, "the fastest step, rounded");
         assertEquals(ms.get(1), row.get("median_step_ms").asDouble(), 0.11, "the middle one of three, rounded");
         assertEquals(2, row.get("final_scores").size(), "one loss per module");
+        // HotSpot counts its compilers' time, so the field is a count of milliseconds, not the -1 of "not counted"
+        assertTrue(row.get("jit_compile_ms").isIntegralNumber() && row.get("jit_compile_ms").asLong() >= 0,
+                row.toString());
     }
 
     @Test
