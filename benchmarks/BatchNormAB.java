@@ -1,3 +1,4 @@
+import dev.infopro.dl4j.backend.IdleNativeThreads;
 import dev.infopro.dl4j.backend.OneDnnHelpers;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
@@ -44,6 +45,8 @@ public class BatchNormAB {
     }
 
     public static void main(String[] args) {
+        // idle native threads wait briefly, as in the infopro tool (docs/benchmarks.md, "OpenMP's idle threads")
+        IdleNativeThreads.preferShortWaits();
         int steps = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int depth = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         int[] chw = Arrays.stream((args.length > 2 ? args[2] : "1x28x28").split("x")).mapToInt(Integer::parseInt)

@@ -1,3 +1,4 @@
+import dev.infopro.dl4j.backend.IdleNativeThreads;
 import dev.infopro.dl4j.backend.OneDnnHelpers;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -27,6 +28,8 @@ import java.util.Arrays;
  */
 public class BatchNormKernelsBench {
     public static void main(String[] args) {
+        // idle native threads wait briefly, as in the infopro tool (docs/benchmarks.md, "OpenMP's idle threads")
+        IdleNativeThreads.preferShortWaits();
         int c = args.length > 0 ? Integer.parseInt(args[0]) : 16;
         int hw = args.length > 1 ? Integer.parseInt(args[1]) : 28;
         ComputationGraph graph = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT)

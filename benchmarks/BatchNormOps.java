@@ -1,3 +1,4 @@
+import dev.infopro.dl4j.backend.IdleNativeThreads;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
@@ -36,6 +37,8 @@ public class BatchNormOps {
     }
 
     public static void main(String[] args) {
+        // idle native threads wait briefly, as in the infopro tool (docs/benchmarks.md, "OpenMP's idle threads")
+        IdleNativeThreads.preferShortWaits();
         long[][] shapes = {{128, 16, 28, 28}, {128, 32, 14, 14}, {128, 64, 7, 7}};
         for (long[] s : shapes) {
             int c = (int) s[1];

@@ -10,6 +10,7 @@
  *
  * -Dtest: test images (default 1000); -Ddata: the dataset (default fashion-mnist:shared/data/fashion-mnist).
  */
+import dev.infopro.dl4j.backend.IdleNativeThreads;
 import dev.infopro.dl4j.checkpoint.CheckpointManager;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.data.*;
@@ -59,6 +60,8 @@ public class EpochMemory {
                 + fmt(s[3]) + " nd4jArrays=" + fmt(s[4]) + " workspaces=" + fmt(s[5]) + " mallocInUse=" + fmt(s[6]) + " mallocFree=" + fmt(s[7]) + " mmapped=" + fmt(s[8]);
     }
     public static void main(String[] a) throws Exception {
+        // idle native threads wait briefly, as in the infopro tool (docs/benchmarks.md, "OpenMP's idle threads")
+        IdleNativeThreads.preferShortWaits();
         String method = a[0]; int k = Integer.parseInt(a[1]); int epochs = Integer.parseInt(a[2]);
         int n = Integer.parseInt(a[3]); int batch = Integer.parseInt(a[4]); boolean ckpt = a.length > 5 && a[5].equals("ckpt");
         DatasetSplits d = Datasets.load(System.getProperty("data", "fashion-mnist:shared/data/fashion-mnist"));

@@ -1,3 +1,4 @@
+import dev.infopro.dl4j.backend.IdleNativeThreads;
 import dev.infopro.dl4j.heads.AuxClassifierHead;
 import dev.infopro.dl4j.heads.AuxNetConfig;
 import dev.infopro.dl4j.heads.HeadContext;
@@ -20,15 +21,20 @@ import java.util.Arrays;
  * lambdas 5 and 1), on a random cut activation of shape CxHxW, batch 128, reconstructing a random image of shape
  * IMAGE. The PyTorch twin is benchmarks/pytorch_heads.py. Run from the repository root after building the tool jar:
  * <pre>
- * java -cp examples/target/infopro.jar benchmarks/HeadsStep.java 16x28x28 1x28x28 [steps] [both|decoder|projection]
+ * java -cp examples/target/infopro.jar benchmarks/HeadsStep.java 16x28x28 1x28x28 [steps] [both|decoder|projection] [warm-up]
  * </pre>
+ * The warm-up (default 100 steps, on both sides) lets the JIT compile the layers' code: the heads are a few layers,
+ * so each step calls it only a few times (docs/benchmarks.md, "Warm-up").
  */
 public class HeadsStep {
     public static void main(String[] args) {
+        // idle native threads wait briefly, as in the infopro tool (docs/benchmarks.md, "OpenMP's idle threads")
+        IdleNativeThreads.preferShortWaits();
         long[] h = Arrays.stream(args[0].split("x")).mapToLong(Long::parseLong).toArray();
         long[] img = Arrays.stream(args[1].split("x")).mapToLong(Long::parseLong).toArray();
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         String which = args.length > 3 ? args[3] : "both";
+        int warmup = args.length > 4 ? Integer.parseInt(args[4]) : 100;
         int batch = 128;
         HeadContext ctx = HeadContext.builder().numClasses(10).imageChannels(img[0]).imageHeight(img[1])
                 .imageWidth(img[2]).build();
@@ -59,7 +65,7 @@ public class HeadsStep {
         MultiDataSet ds = new MultiDataSet(new INDArray[]{x}, which.equals("both") ? new INDArray[]{image, y}
                 : new INDArray[]{which.equals("decoder") ? image : y});
         double[] ms = new double[steps];
-        for (int i = -2; i < steps; i++) {
+        for (int i = -warmup; i < steps; i++) {
             long t0 = System.nanoTime();
             g.fit(ds);
             if (i >= 0) {

@@ -1,3 +1,4 @@
+import dev.infopro.dl4j.backend.IdleNativeThreads;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.config.SplitStrategy;
@@ -84,6 +85,8 @@ public class NoBatchNorm {
     }
 
     public static void main(String[] args) throws Exception {
+        // idle native threads wait briefly, as in the infopro tool (docs/benchmarks.md, "OpenMP's idle threads")
+        IdleNativeThreads.preferShortWaits();
         long[] seeds = java.util.Arrays.stream((args.length > 0 ? args[0] : "1,2,3").split(","))
                 .mapToLong(Long::parseLong).toArray();
         DatasetSplits all = Datasets.loadEmbeddedFashionMnist();

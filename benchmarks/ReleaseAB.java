@@ -1,3 +1,4 @@
+import dev.infopro.dl4j.backend.IdleNativeThreads;
 import dev.infopro.dl4j.backend.NativeHeap;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
@@ -27,6 +28,8 @@ public class ReleaseAB {
     }
 
     public static void main(String[] args) {
+        // idle native threads wait briefly, as in the infopro tool (docs/benchmarks.md, "OpenMP's idle threads")
+        IdleNativeThreads.preferShortWaits();
         int depth = Integer.parseInt(args[0]);
         long[] chw = Arrays.stream(args[1].split("x")).mapToLong(Long::parseLong).toArray();
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 8;

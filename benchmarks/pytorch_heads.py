@@ -2,7 +2,8 @@
 """One training step of InfoPro (Contrast)'s two heads alone, the twin of benchmarks/HeadsStep.java: decoder with
 BCE and 1c2f projection head with SupCon (lambdas 5 and 1) on a random cut activation, batch 128, 2 threads.
 
-Usage: pytorch_heads.py CxHxW IMAGE [steps] [both|decoder|projection]     e.g. pytorch_heads.py 16x28x28 1x28x28 10
+Usage: pytorch_heads.py CxHxW IMAGE [steps] [both|decoder|projection] [warm-up, default 100, as HeadsStep.java]
+    e.g. pytorch_heads.py 16x28x28 1x28x28 10
 """
 import json
 import sys
@@ -20,6 +21,7 @@ c, h, w = (int(v) for v in sys.argv[1].split("x"))
 ic, ih, iw = (int(v) for v in sys.argv[2].split("x"))
 steps = int(sys.argv[3]) if len(sys.argv) > 3 else 10
 which = sys.argv[4] if len(sys.argv) > 4 else "both"
+warmup = int(sys.argv[5]) if len(sys.argv) > 5 else 100
 dec, proj = Decoder(c, ic, (ih, iw)), Projection(c)
 opt = torch.optim.SGD(list(dec.parameters()) + list(proj.parameters()), lr=0.1, momentum=0.9, nesterov=True)
 x, image, y = torch.rand(128, c, h, w), torch.rand(128, ic, ih, iw), torch.arange(128) % 10
@@ -37,10 +39,10 @@ def step():
 
 
 ms = []
-for i in range(steps + 2):
+for i in range(steps + warmup):
     t0 = time.perf_counter()
     step()
-    if i >= 2:
+    if i >= warmup:
         ms.append((time.perf_counter() - t0) * 1000)
 ms.sort()
 print(json.dumps({"framework": "pytorch " + torch.__version__, "cut": sys.argv[1], "heads": which,
