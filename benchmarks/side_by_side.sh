@@ -8,7 +8,7 @@
 # WARMUP and STEPS set the steps left out and the steps timed, on both sides (default: 2000 / DEPTH warm-up steps, at
 # least 30, so 100 for ResNet-20 and 30 for ResNet-110; 20 timed). The JVM's JIT compiler compiles a method after
 # thousands of calls, and a step calls each layer's code once per layer, so a shallow network needs more steps: after
-# 30 steps of ResNet-20 the compiler still ran for 16% of the timed steps' time, after 100 for 2% (docs/benchmarks.md,
+# 30 steps of ResNet-20 the compiler still ran for 16% of the timed steps' time, after 100 for 2-11% (docs/benchmarks.md,
 # "Warm-up"). A training run is thousands of steps, and the steps after that are what a run sees. Each round line
 # shows `jit_compile_ms`, the compiler's time during our timed steps, to check it.
 # Both run on the same C allocator: tcmalloc where it is installed, as the infopro launcher does (PyTorch's CPU
