@@ -210,7 +210,8 @@ final class BatchNormKernels {
      * {@code sums[1]}, over the first {@code length} elements. Each element's terms are float, summed in float over
      * blocks of {@value #FLOAT_BLOCK} elements (four running sums of each, side by side: one running sum waits for
      * each addition to finish, independent ones overlap, and the JIT does not reorder floating-point sums by itself),
-     * and each block's sums are added to the double totals. The order is fixed, so results do not depend on the number of threads.
+     * and each block's sums are added to the double totals. The order is fixed, so results do not depend on the
+     * number of threads.
      */
     static void addSumAndDot(float[] a, float ka, float[] b, float kb, int length, double[] sums) {
         for (int from = 0; from < length; from += FLOAT_BLOCK) {

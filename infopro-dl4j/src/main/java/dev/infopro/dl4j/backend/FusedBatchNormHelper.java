@@ -111,8 +111,8 @@ final class FusedBatchNormHelper extends InputGradientSkipping implements BatchN
         }
         INDArray in = ArrayElements.readableAs(input, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
         INDArray dy = ArrayElements.readableAs(epsilon, DataType.FLOAT, workspaceMgr, ArrayType.BP_WORKING_MEM);
-        INDArray dx = inputGradientRead() ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(),
-                input.shape(), 'c') : null;
+        INDArray dx = inputGradientRead() ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD,
+                input.dataType(), input.shape(), 'c') : null;
         int channels = statistics.mean.length;
         double[] dGamma = new double[channels];
         double[] dBeta = new double[channels];

@@ -71,11 +71,7 @@ class FusedBatchNormHelperTest {
         long[] shape = format == CNN2DFormat.NCHW ? new long[]{7, 3, 6, 5} : new long[]{7, 6, 5, 3};
         // an offset and a scale far from 0 and 1, so that the statistics matter
         INDArray x = Nd4j.rand(type, shape).muli(3).addi(2);
-        INDArray y = Nd4j.zeros(type, 7, 3);
-        for (int i = 0; i < 7; i++) {
-            y.putScalar(i, (i + seed) % 3, 1.0);
-        }
-        return new DataSet(x, y);
+        return new DataSet(x, TestLabels.threeClasses(type, 7, seed));
     }
 
     /** The same network twice from one seed: with this helper, and with DL4J's own code (no helper at all). */

@@ -85,10 +85,7 @@ class InputGradientSkipTest {
 
     private static DataSet batch(int seed) {
         Nd4j.getRandom().setSeed(seed);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, 6, 3);
-        for (int i = 0; i < 6; i++) {
-            y.putScalar(i, (i + seed) % 3, 1f);
-        }
+        INDArray y = TestLabels.threeClasses(DataType.FLOAT, 6, seed);
         return new DataSet(Nd4j.rand(DataType.FLOAT, 6, 4, 9, 9).subi(0.5), y);
     }
 

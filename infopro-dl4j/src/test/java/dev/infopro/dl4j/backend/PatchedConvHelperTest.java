@@ -59,11 +59,7 @@ class PatchedConvHelperTest {
 
     private static DataSet batch(int seed) {
         Nd4j.getRandom().setSeed(seed);
-        org.nd4j.linalg.api.ndarray.INDArray y = Nd4j.zeros(DataType.FLOAT, 8, 3);
-        for (int i = 0; i < 8; i++) {
-            y.putScalar(i, (i + seed) % 3, 1f);
-        }
-        return new DataSet(Nd4j.rand(DataType.FLOAT, 8, 2, 10, 10), y);
+        return new DataSet(Nd4j.rand(DataType.FLOAT, 8, 2, 10, 10), TestLabels.threeClasses(DataType.FLOAT, 8, seed));
     }
 
     /**
