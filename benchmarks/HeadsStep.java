@@ -24,7 +24,9 @@ import java.util.Arrays;
  * java -cp examples/target/infopro.jar benchmarks/HeadsStep.java 16x28x28 1x28x28 [steps] [both|decoder|projection] [warm-up]
  * </pre>
  * The warm-up (default 100 steps, on both sides) lets the JIT compile the layers' code: the heads are a few layers,
- * so each step calls it only a few times (docs/benchmarks.md, "Warm-up").
+ * so each step calls it only a few times (docs/benchmarks.md, "Warm-up"); the projection head needs about 1,000
+ * steps. The gradient at the cut is computed, as in a real step, where it flows on into the module; the PyTorch twin
+ * computes it too.
  */
 public class HeadsStep {
     public static void main(String[] args) {

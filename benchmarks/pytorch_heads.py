@@ -24,11 +24,15 @@ which = sys.argv[4] if len(sys.argv) > 4 else "both"
 warmup = int(sys.argv[5]) if len(sys.argv) > 5 else 100
 dec, proj = Decoder(c, ic, (ih, iw)), Projection(c)
 opt = torch.optim.SGD(list(dec.parameters()) + list(proj.parameters()), lr=0.1, momentum=0.9, nesterov=True)
-x, image, y = torch.rand(128, c, h, w), torch.rand(128, ic, ih, iw), torch.arange(128) % 10
+# the cut activation needs its gradient, as in a real step, where it flows on into the module (HeadsStep.java
+# computes it too)
+x = torch.rand(128, c, h, w, requires_grad=True)
+image, y = torch.rand(128, ic, ih, iw), torch.arange(128) % 10
 
 
 def step():
     opt.zero_grad(set_to_none=True)
+    x.grad = None
     loss = 0
     if which != "projection":
         loss = loss + 5 * F.binary_cross_entropy(dec(x), image)
