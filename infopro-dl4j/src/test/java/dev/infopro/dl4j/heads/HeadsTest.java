@@ -23,6 +23,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.util.FeatureUtil;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -43,14 +44,6 @@ class HeadsTest {
     @BeforeAll
     static void doublePrecision() {
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    static INDArray oneHot(int[] classes, int k) {
-        INDArray y = Nd4j.zeros(DataType.DOUBLE, classes.length, k);
-        for (int i = 0; i < classes.length; i++) {
-            y.putScalar(i, classes[i], 1.0);
-        }
-        return y;
     }
 
     /** A graph whose input is h itself, with one head attached. */
@@ -124,7 +117,7 @@ class HeadsTest {
     void everyClassifierConfigPassesGradientCheckWithSoftmax() {
         HeadContext ctx = HeadContext.builder().numClasses(3).imageChannels(1).imageHeight(8).imageWidth(8).build();
         int[] cls = {0, 2, 1, 2};
-        INDArray y = oneHot(cls, 3);
+        INDArray y = FeatureUtil.toOutcomeMatrix(cls, 3);
         for (AuxNetConfig cfg : AuxNetConfig.values()) {
             AuxClassifierHead head = new AuxClassifierHead(cfg, HeadLoss.SOFTMAX, 0.125, 128, 0.07);
             ComputationGraph net = headOnly(head, InputType.convolutional(5, 5, 4), 0.7, ctx);
@@ -144,7 +137,7 @@ class HeadsTest {
         ComputationGraph net = headOnly(head, InputType.convolutional(5, 5, 4), 1.3, ctx);
         Nd4j.getRandom().setSeed(4);
         INDArray h = Nd4j.randn(DataType.DOUBLE, 5, 4, 5, 5);
-        INDArray y = oneHot(new int[]{0, 1, 0, 2, 1}, 3);
+        INDArray y = FeatureUtil.toOutcomeMatrix(new int[]{0, 1, 0, 2, 1}, 3);
         assertTrue(gradCheck(net, h, y));
         assertEquals(new LossSupCon(0.5, 1.3), ((OutputLayer) net.getLayer("aux_out").conf().getLayer()).getLossFn());
     }
@@ -233,7 +226,7 @@ class HeadsTest {
         net.init();
         Nd4j.getRandom().setSeed(8);
         INDArray x01 = Nd4j.rand(DataType.DOUBLE, 8, 1, 8, 8);
-        INDArray y = oneHot(new int[]{0, 1, 2, 0, 1, 2, 0, 1}, 3);
+        INDArray y = FeatureUtil.toOutcomeMatrix(new int[]{0, 1, 2, 0, 1, 2, 0, 1}, 3);
         INDArray[] labels = {x01, y, y};
         net.setInputs(x01);
         net.setLabels(labels);

@@ -12,6 +12,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.util.FeatureUtil;
 import org.nd4j.linalg.learning.config.NoOp;
 
 import java.util.ArrayList;
@@ -62,7 +63,7 @@ class SameDiffHeadsTest {
         Nd4j.getRandom().setSeed(31);
         INDArray hArr = Nd4j.randn(DataType.DOUBLE, n, c, h, w);
         INDArray x01 = Nd4j.rand(DataType.DOUBLE, n, 2, 6, 5);
-        INDArray y = HeadsTest.oneHot(new int[]{0, 1, 0, 2, 1}, 3);
+        INDArray y = FeatureUtil.toOutcomeMatrix(new int[]{0, 1, 0, 2, 1}, 3);
         net.setInputs(hArr);
         net.setLabels(x01, y);
         net.computeGradientAndScore();

@@ -14,6 +14,7 @@ import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.util.FeatureUtil;
 
 import java.util.HashMap;
 
@@ -35,7 +36,7 @@ class InfoProLossesTest {
     void supConMatchesTheDl4jLoss() {
         Nd4j.getRandom().setSeed(21);
         INDArray z = Nd4j.randn(DataType.DOUBLE, 7, 5);
-        INDArray y = LossSupConTest.oneHot(new int[]{0, 1, 0, 2, 1, 0, 3}, 4);
+        INDArray y = FeatureUtil.toOutcomeMatrix(new int[]{0, 1, 0, 2, 1, 0, 3}, 4);
         SameDiff sd = SameDiff.create();
         SDVariable zv = sd.var("z", z.dup());
         SDVariable lv = sd.constant("labels", y);

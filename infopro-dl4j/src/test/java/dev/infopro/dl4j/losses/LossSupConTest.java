@@ -15,6 +15,7 @@ import org.nd4j.linalg.activations.impl.ActivationTanH;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.util.FeatureUtil;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
@@ -30,14 +31,6 @@ class LossSupConTest {
     @BeforeAll
     static void doublePrecision() {
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    static INDArray oneHot(int[] classes, int k) {
-        INDArray y = Nd4j.zeros(DataType.DOUBLE, classes.length, k);
-        for (int i = 0; i < classes.length; i++) {
-            y.putScalar(i, classes[i], 1.0);
-        }
-        return y;
     }
 
     /** Plain loops over the definition (docs/method.md §2.5), no row-max shift: per-anchor l_i. */
@@ -87,7 +80,7 @@ class LossSupConTest {
         Nd4j.getRandom().setSeed(1);
         int[] cls = {0, 1, 0, 2, 1, 0, 3}; // classes 2 and 3 have a single sample
         INDArray pre = Nd4j.randn(DataType.DOUBLE, 7, 5);
-        INDArray y = oneHot(cls, 4);
+        INDArray y = FeatureUtil.toOutcomeMatrix(cls, 4);
         for (double tau : new double[]{0.07, 0.5}) {
             LossSupCon loss = new LossSupCon(tau, 2.5);
             double[] ref = supConLoop(pre.toDoubleMatrix(), cls, tau);
@@ -111,7 +104,7 @@ class LossSupConTest {
         INDArray pre = Nd4j.randn(DataType.DOUBLE, 6, 4);
         pre.getRow(5).assign(0.0); // a zero vector exercises the eps branch of the normalisation
         pre.putScalar(5, 1, 1e-14);
-        INDArray y = oneHot(cls, 3);
+        INDArray y = FeatureUtil.toOutcomeMatrix(cls, 3);
         for (org.nd4j.linalg.activations.IActivation act : new org.nd4j.linalg.activations.IActivation[]{
                 new ActivationIdentity(), new ActivationTanH()}) {
             LossSupCon loss = new LossSupCon(0.2, 1.5);
@@ -152,7 +145,7 @@ class LossSupConTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> loss.computeGradient(twoOnes, pre, new ActivationIdentity(), null));
         assertTrue(e.getMessage().contains("one-hot"), e.getMessage());
-        INDArray wrongRows = oneHot(new int[]{0, 1, 0}, 2);
+        INDArray wrongRows = FeatureUtil.toOutcomeMatrix(new int[]{0, 1, 0}, 2);
         e = assertThrows(IllegalArgumentException.class,
                 () -> loss.computeScoreArray(wrongRows, pre, new ActivationIdentity(), null));
         assertTrue(e.getMessage().contains("labels have 3 rows but the batch has 4"), e.getMessage());
@@ -193,7 +186,7 @@ class LossSupConTest {
     @Test
     void scaledLossScalesScoreAndGradient() {
         INDArray pre = Nd4j.randn(DataType.DOUBLE, 3, 4);
-        INDArray y = oneHot(new int[]{0, 3, 1}, 4);
+        INDArray y = FeatureUtil.toOutcomeMatrix(new int[]{0, 3, 1}, 4);
         LossMCXENT inner = new LossMCXENT(0.0, null);
         ScaledLoss s = new ScaledLoss(inner, 0.75);
         org.nd4j.linalg.activations.IActivation sm = Activation.SOFTMAX.getActivationFunction();
