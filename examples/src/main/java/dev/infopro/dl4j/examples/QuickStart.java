@@ -24,6 +24,12 @@ public final class QuickStart {
     private QuickStart() {
     }
 
+    /**
+     * Runs the example (see the class comment).
+     *
+     * @param args none
+     * @throws Exception when the data cannot be read or a file cannot be written
+     */
     public static void main(String[] args) throws Exception {
         LocalModuleGraph local = train(2000, 2);
         File out = new File("quickstart-model.zip");

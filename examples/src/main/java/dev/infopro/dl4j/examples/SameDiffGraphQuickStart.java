@@ -22,6 +22,12 @@ public final class SameDiffGraphQuickStart {
     private SameDiffGraphQuickStart() {
     }
 
+    /**
+     * Runs the example (see the class comment).
+     *
+     * @param args none
+     * @throws Exception when the data cannot be read or a file cannot be written
+     */
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("infopro-graph");
         File userModel = dir.resolve("user-model.fb").toFile();

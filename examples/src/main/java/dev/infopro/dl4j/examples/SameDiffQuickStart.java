@@ -22,6 +22,12 @@ public final class SameDiffQuickStart {
     private SameDiffQuickStart() {
     }
 
+    /**
+     * Runs the example (see the class comment).
+     *
+     * @param args none
+     * @throws Exception when the data cannot be read or a file cannot be written
+     */
     public static void main(String[] args) throws Exception {
         SameDiffLocalModel local = train(2000, 2);
         File out = new File("samediff-quickstart.fb");

@@ -9,6 +9,7 @@ import org.nd4j.linalg.env.EnvironmentalAction;
  * It also reacts to the environment variable {@value OneDnnHelpers#OPT_OUT_ENV}.
  */
 public class OneDnnHelperActivation implements EnvironmentalAction {
+    /** Called by ND4J's {@code ServiceLoader}: configures the helpers at once. */
     public OneDnnHelperActivation() {
         OneDnnHelpers.configure();
     }

@@ -16,6 +16,10 @@ public final class ParallelChunks {
     /** The work on the items {@code from} (inclusive) to {@code to} (exclusive), with scratch of its own. */
     @FunctionalInterface
     public interface Chunk {
+        /**
+         * @param from first item, inclusive
+         * @param to   end, exclusive
+         */
         void run(int from, int to);
     }
 

@@ -30,7 +30,16 @@ import java.io.Serializable;
 public final class LocalLearning implements Serializable {
 
     /** The method family. */
-    public enum Kind { END_TO_END, GREEDY, INFOPRO_SOFTMAX, INFOPRO_CONTRAST }
+    public enum Kind {
+        /** One module trained with the network's own loss: ordinary back-propagation. */
+        END_TO_END,
+        /** Greedy supervised learning: each local module trained by a classifier head alone. */
+        GREEDY,
+        /** InfoPro with the decoder and a softmax cross-entropy classifier head. */
+        INFOPRO_SOFTMAX,
+        /** InfoPro with the decoder and a projection head trained by supervised contrastive loss. */
+        INFOPRO_CONTRAST
+    }
 
     private final Kind kind;
     private final AuxiliaryHead reconstructionHead;
@@ -107,6 +116,7 @@ public final class LocalLearning implements Serializable {
         }
     }
 
+    /** The method family. */
     public Kind getKind() {
         return kind;
     }

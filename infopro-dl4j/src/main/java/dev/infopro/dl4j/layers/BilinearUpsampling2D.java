@@ -45,6 +45,9 @@ public class BilinearUpsampling2D extends NoParamLayer {
         this(new Builder().outputSize(outHeight, outWidth));
     }
 
+    /**
+     * @param builder the settings; its output size must be at least 1x1
+     */
     protected BilinearUpsampling2D(Builder builder) {
         super(builder);
         if (builder.outHeight < 1 || builder.outWidth < 1) {

@@ -20,6 +20,10 @@ public class CosineAnnealingSchedule implements ISchedule {
     private final double initialLr;
     private final int totalEpochs;
 
+    /**
+     * @param initialLr   learning rate at epoch 0, finite and {@code >= 0}
+     * @param totalEpochs E, the epochs the schedule spans, {@code >= 1}
+     */
     @JsonCreator
     public CosineAnnealingSchedule(@JsonProperty("initialLr") double initialLr,
                                    @JsonProperty("totalEpochs") int totalEpochs) {

@@ -258,10 +258,12 @@ public final class GraphAnalysis {
         return sorted;
     }
 
+    /** The graph's input names, in the configuration's order (read-only). */
     public List<String> getInputs() {
         return Collections.unmodifiableList(inputs);
     }
 
+    /** The graph's output names, in the configuration's order (read-only). */
     public List<String> getOutputs() {
         return Collections.unmodifiableList(outputs);
     }
