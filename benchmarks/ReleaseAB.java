@@ -35,6 +35,7 @@ public class ReleaseAB {
         long[] chw = Arrays.stream(args[1].split("x")).mapToLong(Long::parseLong).toArray();
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 8;
         boolean greedy = args.length > 3 && args[3].equals("greedy");
+        LocalLearning method = greedy ? LocalLearning.greedy() : LocalLearning.infoProContrast();
         int warmup = args.length > 4 ? Integer.parseInt(args[4]) : 2;
         CifarResNet net = CifarResNet.builder().depth(depth).channels(chw[0]).height(chw[1]).width(chw[2])
                 .numClasses(10).build();
@@ -42,8 +43,7 @@ public class ReleaseAB {
         LocalModuleGraph g = LocalModuleGraph.builder(net.configuration())
                 .inputTypes(InputType.convolutional(chw[1], chw[2], chw[0])).updater(new TorchSgd(0.1))
                 .weightDecay(1e-4)
-                .method(greedy ? LocalLearning.greedy() : LocalLearning.infoProContrast())
-                .lambdas(greedy ? null : LambdaSchedule.linear(5, 1, 5, 1))
+                .method(method).lambdas(greedy ? null : LambdaSchedule.linear(5, 1, 5, 1))
                 .cutAfter(CutPresets.cuts(depth, 4, false, false).toArray(new String[0])).build();
         double[] on = new double[steps];
         double[] off = new double[steps];
@@ -66,7 +66,7 @@ public class ReleaseAB {
         }
         System.out.printf("allocator %s, ResNet-%d %s %s K=4: release on median %.0f ms (min %.0f) | off median %.0f ms"
                         + " (min %.0f) | on/off: median of pairwise ratios %.3f%n", NativeHeap.allocator(), depth,
-                args[1], greedy ? "Greedy SL" : "InfoPro (Contrast)", median(on), Arrays.stream(on).min().orElse(0), median(off),
+                args[1], method.getKind(), median(on), Arrays.stream(on).min().orElse(0), median(off),
                 Arrays.stream(off).min().orElse(0), median(ratios));
     }
 }

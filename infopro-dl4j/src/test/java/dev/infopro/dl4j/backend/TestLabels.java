@@ -2,7 +2,9 @@ package dev.infopro.dl4j.backend;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.util.FeatureUtil;
+
+import java.util.stream.IntStream;
 
 /** Labels for the backend's small training tests. */
 final class TestLabels {
@@ -14,10 +16,7 @@ final class TestLabels {
      * of three rows or more, and batches of different seeds differ. Draws nothing from ND4J's random generator.
      */
     static INDArray threeClasses(DataType type, int rows, int seed) {
-        INDArray y = Nd4j.zeros(type, rows, 3);
-        for (int i = 0; i < rows; i++) {
-            y.putScalar(i, (i + seed) % 3, 1.0);
-        }
-        return y;
+        int[] classes = IntStream.range(0, rows).map(i -> (i + seed) % 3).toArray();
+        return FeatureUtil.toOutcomeMatrix(classes, 3).castTo(type);
     }
 }
