@@ -72,9 +72,9 @@ public class BenchCommand {
             }
             int depth = Args.resnetDepth(arch);
             long[] chw = Args.chw(input);
-            if (batch < 1 || steps < 1 || warmup < 0) {
-                throw new UsageException("--batch and --steps must be >= 1 and --warmup >= 0");
-            }
+            UsageException.requireAtLeast("--batch", batch, 1);
+            UsageException.requireAtLeast("--steps", steps, 1);
+            UsageException.requireAtLeast("--warmup", warmup, 0);
             Method m = Method.parse(method);
             if (k < 1 || (k > 1) == (m == Method.E2E)) {
                 throw new UsageException("--method e2e needs --k 1 and a local method --k 2 or more, got --method "

@@ -62,9 +62,10 @@ class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int depth = Args.resnetDepth(arch);
         Args.resnetDepth(memoryArch); // a usage error before anything runs
-        if (epochs < 1 || trainSubset < 1 || memoryBatch < 1 || memorySteps < 1) {
-            throw new UsageException("--epochs, --train-subset, --memory-batch and --memory-steps must be >= 1");
-        }
+        UsageException.requireAtLeast("--epochs", epochs, 1);
+        UsageException.requireAtLeast("--train-subset", trainSubset, 1);
+        UsageException.requireAtLeast("--memory-batch", memoryBatch, 1);
+        UsageException.requireAtLeast("--memory-steps", memorySteps, 1);
         PrintWriter screen = commandSpec.commandLine().getOut();
         ExperimentSpec base = ExperimentSpec.builder().data("fashion-mnist").depth(depth)
                 .epochs(epochs).batch(64).lr(0.05).recipe("paper-cifar10").schedule("cosine").trainSubset(trainSubset)

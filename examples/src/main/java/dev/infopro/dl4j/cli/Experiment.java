@@ -273,8 +273,12 @@ final class Experiment {
     }
 
     static void validate(ExperimentSpec spec) {
-        if (spec.getEpochs() < 1 || spec.getBatch() < 1 || !(spec.getLr() > 0)) {
-            throw new UsageException("--epochs and --batch must be >= 1 and --lr > 0");
+        UsageException.requireAtLeast("--epochs", spec.getEpochs(), 1);
+        UsageException.requireAtLeast("--batch", spec.getBatch(), 1);
+        UsageException.requireAtLeast("--train-subset", spec.getTrainSubset(), 0);
+        UsageException.requireAtLeast("--test-subset", spec.getTestSubset(), 0);
+        if (!(spec.getLr() > 0)) {
+            throw new UsageException("--lr " + spec.getLr() + " is not a learning rate: use a number above 0");
         }
         if (spec.getLambdas() != null && spec.getLambdas().length != 4) {
             throw new UsageException("--lambdas needs four numbers ixx1,ixy1,ixx2,ixy2 (docs/method.md section 1.4),"

@@ -113,13 +113,13 @@ public class MemoryCommand implements Callable<Integer> {
             throw new UsageException("--data " + FASHION_MNIST + " has 1x28x28 images: use --input 1x28x28, not --input "
                     + input);
         }
-        if (batch < 1 || steps < 1 || ks == null || ks.length == 0) {
-            throw new UsageException("--batch and --steps must be >= 1 and --k must list at least one K, e.g. --k 1,2,4");
+        UsageException.requireAtLeast("--batch", batch, 1);
+        UsageException.requireAtLeast("--steps", steps, 1);
+        if (ks == null || ks.length == 0) {
+            throw new UsageException("--k must list at least one K, e.g. --k 1,2,4");
         }
         for (int k : ks) {
-            if (k < 1) {
-                throw new UsageException("--k values must be >= 1, got " + k);
-            }
+            UsageException.requireAtLeast("--k", k, 1);
             if ((balanced || zoo != null) && k > 1) {
                 continue;
             }

@@ -61,8 +61,12 @@ class PipelineBenchCommand implements Callable<Integer> {
         int d = Args.resnetDepth(arch);
         long[] chw = Args.chw(input);
         strategy(split);
-        if (batch < 1 || steps < 1 || warmup < 0 || depth < 1 || ks.stream().anyMatch(k -> k < 2)) {
-            throw new UsageException("--batch, --steps and --depth must be >= 1, --warmup >= 0 and every --k >= 2");
+        UsageException.requireAtLeast("--batch", batch, 1);
+        UsageException.requireAtLeast("--steps", steps, 1);
+        UsageException.requireAtLeast("--warmup", warmup, 0);
+        UsageException.requireAtLeast("--depth", depth, 1);
+        for (int k : ks) {
+            UsageException.requireAtLeast("--k", k, 2);
         }
         List<Map<String, Object>> rows = new ArrayList<>();
         int cores = Runtime.getRuntime().availableProcessors();

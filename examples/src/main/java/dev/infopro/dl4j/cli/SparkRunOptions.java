@@ -44,9 +44,10 @@ class SparkRunOptions {
 
     /** Usage errors for the numbers. */
     void check() {
-        if (workers < 0 || averagingFrequency < 1 || aggregationDepth < 1 || threadsPerTask < 0 || checkpointRounds < 0) {
-            throw new UsageException("--workers and --threads-per-task must be >= 0, --averaging-frequency and"
-                    + " --aggregation-depth >= 1, --checkpoint-rounds >= 0");
-        }
+        UsageException.requireAtLeast("--workers", workers, 0);
+        UsageException.requireAtLeast("--threads-per-task", threadsPerTask, 0);
+        UsageException.requireAtLeast("--averaging-frequency", averagingFrequency, 1);
+        UsageException.requireAtLeast("--aggregation-depth", aggregationDepth, 1);
+        UsageException.requireAtLeast("--checkpoint-rounds", checkpointRounds, 0);
     }
 }

@@ -91,9 +91,7 @@ class TrainCommand implements Callable<Integer> {
 
     private int train(List<String> args, boolean resuming) throws Exception {
         Method m = Method.parse(method);
-        if (keepCheckpoints < 1) {
-            throw new UsageException("--keep-checkpoints must be >= 1");
-        }
+        UsageException.requireAtLeast("--keep-checkpoints", keepCheckpoints, 1);
         if (pipeline < 0) {
             throw new UsageException("--pipeline DEPTH must be >= 1 (or 0 for sequential training)");
         }

@@ -47,6 +47,14 @@ class CliUsageTest {
                 "train", "--method", "sgd", "--out", out);
         assertUsageError("--arch resnet21 is not a CIFAR ResNet", "train", "--arch", "resnet21", "--out", out);
         assertUsageError("Invalid value for option '--epochs'", "train", "--epochs", "two", "--out", out);
+        assertUsageError("--epochs 0 is too small: use 1 or more", "train", "--epochs", "0", "--out", out);
+        assertUsageError("--batch -3 is too small: use 1 or more", "train", "--batch", "-3", "--out", out);
+        assertUsageError("--train-subset -5 is too small: use 0 or more", "train", "--train-subset", "-5", "--out", out);
+        assertUsageError("--lr 0.0 is not a learning rate: use a number above 0", "train", "--lr", "0", "--out", out);
+        assertUsageError("--warmup -1 is too small: use 0 or more", "bench", "step", "--warmup", "-1");
+        assertUsageError("--k 0 is too small: use 1 or more", "memory", "--k", "1,0");
+        assertUsageError("--aggregation-depth 0 is too small: use 1 or more",
+                "train", "--spark", "local[1]", "--aggregation-depth", "0", "--out", out);
         assertUsageError("--input 3x0x32 is not CxHxW", "bench", "step", "--input", "3x0x32");
         assertUsageError("--method e2e needs --k 1 and a local method --k 2 or more, got --method e2e --k 4",
                 "bench", "step", "--k", "4");
