@@ -34,12 +34,16 @@ public final class InfoProLosses {
         SDVariable norm = sd.math.clipByValue(z.norm2(true, 1), LossSupCon.NORM_EPS, Double.MAX_VALUE);
         SDVariable zn = z.div(norm);
         SDVariable s = zn.mmul(sd.transpose(zn)).div(tau);
-        // Row max (self term included) as in the reference; it cancels analytically in the log-probabilities.
-        SDVariable m = s.max(true, 1);
-        SDVariable shifted = s.sub(m);
+        // The same shift and clamp as LossSupCon (see there): the maximum over k != i, so no sum underflows, and a
+        // sum of 1 for a batch of one, which has no sample to contrast with. Both cancel in the log-probabilities.
         SDVariable ones = sd.onesLike(labels.sum(1));
-        SDVariable offDiag = sd.math.diag(ones).rsub(1.0);
-        SDVariable denom = sd.math.exp(shifted).mul(offDiag).sum(true, 1);
+        SDVariable eye = sd.math.diag(ones);
+        SDVariable lowered = s.sub(eye.mul(2 / tau + 1));
+        SDVariable m = lowered.max(true, 1);
+        SDVariable shifted = s.sub(m);
+        SDVariable offDiag = eye.rsub(1.0);
+        SDVariable e = sd.math.exp(lowered.sub(m)).mul(offDiag);
+        SDVariable denom = sd.math.clipByValue(e.sum(true, 1), 1.0, Double.MAX_VALUE);
         SDVariable logProb = shifted.sub(sd.math.log(denom));
         SDVariable pos = labels.mmul(sd.transpose(labels)).mul(offDiag);
         SDVariable numPos = sd.math.clipByValue(pos.sum(true, 1), 1.0, Double.MAX_VALUE);

@@ -22,8 +22,10 @@ import java.util.Arrays;
  *   <li>{@code l_i = -(1/|P(i)|) sum_{j in P(i)} [s_ij - log sum_{k != i} exp(s_ik)]}, {@code P(i) = {j != i:
  *       y_j = y_i}}; {@code l_i = 0} when {@code P(i)} is empty (the anchor still counts in the mean).</li>
  * </ol>
- * The base temperature equals the temperature, so the reference's prefactor {@code tau / tau_base} is 1. The row
- * maximum of {@code s} is subtracted before the exponential, as a constant (it cancels analytically).
+ * The base temperature equals the temperature, so the reference's prefactor {@code tau / tau_base} is 1. The
+ * maximum of {@code s_ik} over {@code k != i} is subtracted before the exponential, as a constant (it cancels
+ * analytically), so no temperature makes the sums underflow. A batch of one example has no sample to contrast with:
+ * its loss and gradient are 0.
  *
  * <p>Per-example score = {@code weight * l_i}; DL4J output layers average it over the mini-batch, giving
  * {@code weight * mean_i l_i}. {@link #computeGradient} is the exact analytic gradient of {@code sum_i weight * l_i}
@@ -113,10 +115,20 @@ public class LossSupCon implements ILossFunction {
             normBig = norms.gt(NORM_EPS).castTo(a.dataType());
             z = a.divColumnVector(normClamped);
             INDArray s = z.mmul(z.transpose()).divi(temperature);
-            INDArray shifted = s.subColumnVector(s.max(true, 1));
-            INDArray offDiag = Nd4j.ones(a.dataType(), n, n).subi(Nd4j.eye(n).castTo(a.dataType()));
-            INDArray e = Transforms.exp(shifted, true).muli(offDiag);
-            INDArray denom = e.sum(true, 1);
+            INDArray eye = Nd4j.eye(n).castTo(a.dataType());
+            // Shift by the largest s_ik with k != i: every |s_ik| <= 1/tau, so lowering the diagonal by 2/tau + 1
+            // keeps it out of the maximum. The reference shifts by the whole row's maximum, s_ii = 1/tau, which
+            // cancels as well but lets every exp underflow to 0 (and the loss become NaN) when the other samples are
+            // far from the anchor at a small temperature; this way each sum over k != i is at least 1. The lowered
+            // diagonal also goes into the exponential, where s_ii itself could overflow (and inf * 0 is NaN).
+            INDArray lowered = s.sub(eye.mul(2 / temperature + 1));
+            INDArray max = lowered.max(true, 1);
+            INDArray shifted = s.subColumnVector(max);
+            INDArray offDiag = Nd4j.ones(a.dataType(), n, n).subi(eye);
+            INDArray e = Transforms.exp(lowered.subiColumnVector(max), false).muli(offDiag);
+            // A batch of one has no sample to contrast with: its sum is 0. Clamping it to 1 keeps l = 0 and a zero
+            // gradient there, where 0 * log 0 would make them NaN; it changes nothing for two samples or more.
+            INDArray denom = Transforms.max(e.sum(true, 1), 1.0, false);
             q = e.divColumnVector(denom);
             INDArray logProb = shifted.subColumnVector(Transforms.log(denom, true));
             INDArray y = labels.castTo(a.dataType());

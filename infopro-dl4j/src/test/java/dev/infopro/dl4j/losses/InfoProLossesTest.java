@@ -51,6 +51,27 @@ class InfoProLossesTest {
     }
 
     @Test
+    void supConOfOneExampleAndAtASmallTemperatureMatchesTheDl4jLoss() {
+        INDArray[] zs = {Nd4j.create(new double[][]{{0.3, -1.2, 0.5}}), Nd4j.create(new double[][]{{1, 0}, {-1, 0}, {0, 1}})};
+        INDArray[] ys = {FeatureUtil.toOutcomeMatrix(new int[]{2}, 3), FeatureUtil.toOutcomeMatrix(new int[]{0, 0, 1}, 2)};
+        double[] taus = {0.07, 0.001};
+        for (int c = 0; c < 2; c++) {
+            SameDiff sd = SameDiff.create();
+            SDVariable zv = sd.var("z", zs[c].dup());
+            SDVariable loss = InfoProLosses.supCon(sd, zv, sd.constant("labels", ys[c]), taus[c]);
+            sd.setLossVariables(loss);
+            LossSupCon dl4j = new LossSupCon(taus[c], 1.0);
+            // LossSupConTest has these two cases in closed form: loss 0 for one example, 2000 / 3 at tau = 0.001
+            assertEquals(dl4j.computeScore(ys[c], zs[c], new ActivationIdentity(), null, true), loss.eval().getDouble(0),
+                    1e-9, "case " + c);
+            assertEquals(c == 0 ? 0.0 : 2000.0 / 3, loss.eval().getDouble(0), 1e-9, "case " + c);
+            INDArray g = sd.calculateGradients(new HashMap<>(), "z").get("z");
+            assertClose(dl4j.computeGradient(ys[c], zs[c], new ActivationIdentity(), null).div(zs[c].size(0)), g, 1e-9,
+                    "dSupCon/dz, case " + c);
+        }
+    }
+
+    @Test
     void reconstructionBceMatchesTheDl4jLoss() {
         Nd4j.getRandom().setSeed(22);
         INDArray logits = Nd4j.randn(DataType.DOUBLE, 4, 6).muli(3);

@@ -98,6 +98,27 @@ class LossSupConTest {
     }
 
     @Test
+    void aBatchOfOneAndASmallTemperatureGiveTheClosedFormNotNaN() {
+        LossSupCon loss = new LossSupCon(0.07, 1.0);
+        INDArray one = Nd4j.create(new double[][]{{0.3, -1.2, 0.5}});
+        INDArray y1 = FeatureUtil.toOutcomeMatrix(new int[]{2}, 3);
+        // one example has nothing to contrast with: l = 0 and no gradient (a DataSetIterator's last batch can be 1)
+        assertEquals(0.0, loss.computeScore(y1, one, new ActivationIdentity(), null, true), 0.0);
+        assertEquals(0.0, loss.computeGradient(y1, one, new ActivationIdentity(), null).amaxNumber().doubleValue(), 0.0);
+        // tau = 0.001: two opposite samples of one class and a third of another, orthogonal to both, so s_11 = 1000,
+        // s_12 = -1000, s_13 = 0. Shifted by the whole row's maximum s_11, every exp over k != 1 underflows to 0.
+        LossSupCon cold = new LossSupCon(0.001, 1.0);
+        INDArray pre = Nd4j.create(new double[][]{{1, 0}, {-1, 0}, {0, 1}});
+        INDArray y = FeatureUtil.toOutcomeMatrix(new int[]{0, 0, 1}, 2);
+        INDArray scores = cold.computeScoreArray(y, pre, new ActivationIdentity(), null);
+        // l_1 = -(s_12 - log(e^{s_12} + e^{s_13})) = 1000 + log(1 + e^-1000) = 1000; l_2 likewise; l_3 has no positive
+        assertEquals(1000.0, scores.getDouble(0, 0), 1e-9);
+        assertEquals(1000.0, scores.getDouble(1, 0), 1e-9);
+        assertEquals(0.0, scores.getDouble(2, 0), 0.0);
+        assertTrue(Double.isFinite(cold.computeGradient(y, pre, new ActivationIdentity(), null).sumNumber().doubleValue()));
+    }
+
+    @Test
     void gradientEqualsFiniteDifferences() {
         Nd4j.getRandom().setSeed(2);
         int[] cls = {0, 1, 0, 2, 1, 1};
