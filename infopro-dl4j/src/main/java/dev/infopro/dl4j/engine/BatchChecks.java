@@ -12,9 +12,9 @@ import java.util.Iterator;
 
 /**
  * Rejects a mini-batch that does not fit the network before any module runs, with a message that says what differs:
- * the number of feature arrays, the data's channel count or image size against the input type, the label width
- * against the number of classes, labels that are not one row per example, or class labels that are not one-hot
- * (e.g. a class index beyond the last class).
+ * the number of feature arrays, the data's channel count or image size against the input type, missing labels, the
+ * label width against the number of classes, labels that are not one row per example, or class labels that are not
+ * one-hot (e.g. a class index beyond the last class).
  */
 final class BatchChecks {
     private BatchChecks() {
@@ -62,6 +62,37 @@ final class BatchChecks {
         return new INDArray[]{batch.getFeatures()};
     }
 
+    /**
+     * Image data against a convolutional input type: NCHW {@code [batch, c, h, w]}, or for a flat one (an
+     * MNIST-style network) also {@code [batch, c * h * w]}.
+     */
+    private static void checkImage(InputType type, long[] s) {
+        long c;
+        long h;
+        long w;
+        boolean flat = type instanceof InputType.InputTypeConvolutionalFlat;
+        if (type instanceof InputType.InputTypeConvolutional) {
+            InputType.InputTypeConvolutional t = (InputType.InputTypeConvolutional) type;
+            c = t.getChannels();
+            h = t.getHeight();
+            w = t.getWidth();
+        } else if (flat) {
+            InputType.InputTypeConvolutionalFlat t = (InputType.InputTypeConvolutionalFlat) type;
+            c = t.getDepth();
+            h = t.getHeight();
+            w = t.getWidth();
+        } else {
+            return;
+        }
+        boolean image = s.length == 4 && s[1] == c && s[2] == h && s[3] == w;
+        if (!image && !(flat && s.length == 2 && s[1] == c * h * w)) {
+            throw new IllegalArgumentException("The data does not match the network's input: expected "
+                    + "[batch, " + c + ", " + h + ", " + w + "] (NCHW)" + (flat ? " or [batch, " + c * h * w + "]" : "")
+                    + " but got " + Arrays.toString(s) + ". Check the dataset's channel count and image"
+                    + " size against the network (e.g. grayscale data on an RGB network)");
+        }
+    }
+
     static void check(LocalTrainingConfig config, int networkInputs, INDArray[] features, INDArray[] labels) {
         if (features.length != networkInputs) {
             throw new IllegalArgumentException("The network has " + networkInputs + " inputs but the batch has "
@@ -69,16 +100,12 @@ final class BatchChecks {
         }
         InputType[] types = config.getInputTypes();
         for (int i = 0; i < features.length && i < types.length; i++) {
-            if (types[i] instanceof InputType.InputTypeConvolutional) {
-                InputType.InputTypeConvolutional t = (InputType.InputTypeConvolutional) types[i];
-                long[] s = features[i].shape();
-                if (s.length != 4 || s[1] != t.getChannels() || s[2] != t.getHeight() || s[3] != t.getWidth()) {
-                    throw new IllegalArgumentException("The data does not match the network's input: expected "
-                            + "[batch, " + t.getChannels() + ", " + t.getHeight() + ", " + t.getWidth() + "] (NCHW) but"
-                            + " got " + Arrays.toString(s) + ". Check the dataset's channel count and image"
-                            + " size against the network (e.g. grayscale data on an RGB network)");
-                }
-            }
+            checkImage(types[i], features[i].shape());
+        }
+        if (labels == null || labels.length == 0 || labels[0] == null) {
+            throw new IllegalArgumentException("The batch has no labels: local training needs one-hot class labels,"
+                    + " one row per example, for the modules' heads and the network's own loss. Give the DataSet its"
+                    + " labels (for images in folders, e.g. an ImageRecordReader with a ParentPathLabelGenerator)");
         }
         long n = features[0].size(0);
         INDArray y = labels[0];

@@ -12,7 +12,9 @@ import dev.infopro.dl4j.planning.TrainingPlan;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.learning.config.IUpdater;
 
@@ -38,8 +40,29 @@ public final class LocalModuleGraphBuilder {
 
     /** @param multiLayerOrigin the MultiLayerConfiguration JSON when the network came from a MultiLayerNetwork */
     LocalModuleGraphBuilder(ComputationGraph source, String multiLayerOrigin) {
+        requireOutputLayers(source);
         this.source = source;
         this.multiLayerOrigin = multiLayerOrigin;
+    }
+
+    /**
+     * The last module trains with the network's own loss, so every network output must be a layer with one, as
+     * DL4J's own {@code fit} requires; checked here so that the user learns it before any planning or training.
+     */
+    private static void requireOutputLayers(ComputationGraph graph) {
+        for (String name : graph.getConfiguration().getNetworkOutputs()) {
+            GraphVertex v = graph.getVertex(name);
+            if (v.hasLayer() && v.getLayer() instanceof IOutputLayer) {
+                continue;
+            }
+            String what = v.hasLayer() ? "a layer of type " + v.getLayer().conf().getLayer().getClass().getSimpleName()
+                    : "a " + v.getClass().getSimpleName();
+            throw new IllegalArgumentException("The network's output '" + name + "' is " + what + ", not an output"
+                    + " layer: the last module is trained with the network's own loss, so the network must end in a"
+                    + " layer with a loss function. End it with an OutputLayer, or add a LossLayer after the last"
+                    + " layer, e.g. new LossLayer.Builder(LossFunctions.LossFunction.MCXENT)"
+                    + ".activation(Activation.SOFTMAX).build() in place of a softmax activation layer");
+        }
     }
 
     /** Starts building from an initialised or trained graph; its weights are copied into the modules. */

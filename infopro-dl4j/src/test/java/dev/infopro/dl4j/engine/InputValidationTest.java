@@ -2,13 +2,23 @@ package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.models.CifarResNet;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -59,6 +69,50 @@ class InputValidationTest {
         assertTrue(m.contains("A class index outside [0, 3] gives an all-zero row"), m);
         m = fail(Nd4j.rand(DataType.FLOAT, 3, 3, 8, 8), oneHot(2, 4, -1));
         assertTrue(m.startsWith("Labels must be one row per example, [3, numClasses], got [2, 4]"), m);
+    }
+
+    @Test
+    void aBatchWithoutLabels() {
+        String m = fail(Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8), null);
+        assertTrue(m.startsWith("The batch has no labels: local training needs one-hot class labels"), m);
+    }
+
+    @Test
+    void flatImagesOfTheWrongSize() {
+        MultiLayerConfiguration flat = new NeuralNetConfiguration.Builder().seed(1).list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(3).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(4).activation(Activation.SOFTMAX)
+                        .build())
+                .setInputType(InputType.convolutionalFlat(6, 6, 1)).build();
+        MultiLayerNetwork mln = new MultiLayerNetwork(flat);
+        mln.init();
+        LocalModuleGraph flatLocal = LocalModuleGraph.builder(mln).cutAfter("0").method(LocalLearning.greedy()).build();
+        for (INDArray x : new INDArray[]{Nd4j.rand(DataType.FLOAT, 2, 49), Nd4j.rand(DataType.FLOAT, 2, 3, 6, 6)}) {
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> flatLocal.fit(new DataSet(x, oneHot(2, 4, -1)))).getMessage();
+            assertTrue(m.contains("expected [batch, 1, 6, 6] (NCHW) or [batch, 36] but got "
+                    + java.util.Arrays.toString(x.shape())), m);
+        }
+        // both accepted forms train
+        for (INDArray x : new INDArray[]{Nd4j.rand(DataType.FLOAT, 2, 36), Nd4j.rand(DataType.FLOAT, 2, 1, 6, 6)}) {
+            double[] scores = flatLocal.fit(new DataSet(x, oneHot(2, 4, -1)));
+            assertTrue(Double.isFinite(scores[0]) && Double.isFinite(scores[1]));
+        }
+    }
+
+    @Test
+    void aNetworkWithoutAnOutputLayerIsRejectedAtBuild() {
+        // as the model zoo's SimpleCNN: a softmax ActivationLayer last, which DL4J's own fit cannot train either
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(1).list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RELU).build())
+                .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
+                .layer(new ActivationLayer.Builder().activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(6, 6, 1)).build();
+        MultiLayerNetwork mln = new MultiLayerNetwork(conf);
+        mln.init();
+        String m = assertThrows(IllegalArgumentException.class, () -> LocalModuleGraph.builder(mln)).getMessage();
+        assertTrue(m.startsWith("The network's output '2' is a layer of type ActivationLayer, not an output layer"), m);
+        assertTrue(m.contains("End it with an OutputLayer, or add a LossLayer"), m);
     }
 
     @Test
