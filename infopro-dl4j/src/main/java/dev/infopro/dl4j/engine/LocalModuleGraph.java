@@ -2,6 +2,7 @@ package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.config.LocalTrainingConfig;
 import dev.infopro.dl4j.config.OnNonFinite;
+import dev.infopro.dl4j.data.TrainingIterators;
 import dev.infopro.dl4j.planning.ModuleSpec;
 import dev.infopro.dl4j.planning.Planner;
 import dev.infopro.dl4j.planning.TrainingPlan;
@@ -92,11 +93,16 @@ public final class LocalModuleGraph implements CheckpointableModel {
 
     // ------------------------------------------------------------------------------------------------ training
 
-    /** Trains for {@code epochs} passes over {@code data} (reset before each epoch when it supports it). */
+    /**
+     * Trains for {@code epochs} passes over {@code data}, reset before each epoch.
+     *
+     * @throws IllegalArgumentException when {@code epochs > 1} and {@code data} cannot reset, or it gives no batch
+     */
     public void fit(DataSetIterator data, int epochs) {
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         }
+        TrainingIterators.requireResettable(epochs, data.resetSupported());
         for (int e = 0; e < epochs; e++) {
             fit(data);
         }
@@ -121,6 +127,7 @@ public final class LocalModuleGraph implements CheckpointableModel {
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         }
+        TrainingIterators.requireResettable(epochs, data.resetSupported());
         for (int e = 0; e < epochs; e++) {
             fit(data);
         }
@@ -133,6 +140,9 @@ public final class LocalModuleGraph implements CheckpointableModel {
     public void fit(MultiDataSetIterator data) {
         if (data.resetSupported()) {
             data.reset();
+        }
+        if (!data.hasNext()) {
+            throw TrainingIterators.noBatch(data.resetSupported());
         }
         while (data.hasNext()) {
             fit(data.next());

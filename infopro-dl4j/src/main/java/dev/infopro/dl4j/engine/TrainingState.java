@@ -1,6 +1,7 @@
 package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.config.OnNonFinite;
+import dev.infopro.dl4j.data.TrainingIterators;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -33,25 +34,26 @@ final class TrainingState {
 
     /** One pass over {@code data}, through {@code executor}. */
     void epoch(LocalModuleGraph model, ModuleExecutor executor, ModuleSet modules, DataSetIterator data) {
-        if (data.hasNext()) {
-            // the first batch builds a pending model and fixes the reconstruction target before any module runs
-            DataSet firstSet = data.next();
-            Batch first = BatchChecks.batch(modules, BatchChecks.features(firstSet),
-                    new INDArray[]{firstSet.getLabels()}, data);
-            OnNonFinite policy = modules.config().getOnNonFinite();
-            executor.run(modules.steps(), BatchChecks.batches(first, data, modules), modules.target(), epoch,
-                    new ModuleExecutor.BatchSink() {
-                        @Override
-                        public int iteration() {
-                            return iteration;
-                        }
-
-                        @Override
-                        public void accept(StepOutcome outcome) {
-                            afterStep(model, outcome, policy, modules.steps());
-                        }
-                    });
+        if (!data.hasNext()) {
+            throw TrainingIterators.noBatch(data.resetSupported());
         }
+        // the first batch builds a pending model and fixes the reconstruction target before any module runs
+        DataSet firstSet = data.next();
+        Batch first = BatchChecks.batch(modules, BatchChecks.features(firstSet),
+                new INDArray[]{firstSet.getLabels()}, data);
+        OnNonFinite policy = modules.config().getOnNonFinite();
+        executor.run(modules.steps(), BatchChecks.batches(first, data, modules), modules.target(), epoch,
+                new ModuleExecutor.BatchSink() {
+                    @Override
+                    public int iteration() {
+                        return iteration;
+                    }
+
+                    @Override
+                    public void accept(StepOutcome outcome) {
+                        afterStep(model, outcome, policy, modules.steps());
+                    }
+                });
         endEpoch(model, modules.steps());
     }
 

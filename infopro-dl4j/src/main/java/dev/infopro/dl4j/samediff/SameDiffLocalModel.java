@@ -3,6 +3,7 @@ package dev.infopro.dl4j.samediff;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.data.Normalization;
+import dev.infopro.dl4j.data.TrainingIterators;
 import dev.infopro.dl4j.engine.CheckpointableModel;
 import dev.infopro.dl4j.engine.ModuleExecutor;
 import dev.infopro.dl4j.engine.ModuleTrainer;
@@ -204,21 +205,35 @@ public final class SameDiffLocalModel implements CheckpointableModel {
         return o.getScores();
     }
 
-    /** Trains {@code epochs} epochs on {@code data}. */
+    /**
+     * Trains {@code epochs} epochs on {@code data}.
+     *
+     * @throws IllegalArgumentException when {@code epochs < 1}, when {@code epochs > 1} and {@code data} cannot
+     *                                  reset, or when it gives no batch
+     */
     public void fit(DataSetIterator data, int epochs) {
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+        TrainingIterators.requireResettable(epochs, data.resetSupported());
         for (int e = 0; e < epochs; e++) {
             fitEpoch(data);
         }
     }
 
     /**
-     * Trains one epoch on {@code data} (reset first) and counts it.
+     * Trains one epoch on {@code data} (reset first when it can) and counts it.
      *
      * @return each mini-batch's module losses, {@code [batch][module]}, for callers that report them
      */
     public List<double[]> fitEpoch(DataSetIterator data) {
         List<double[]> losses = new ArrayList<>();
-        data.reset();
+        if (data.resetSupported()) {
+            data.reset();
+        }
+        if (!data.hasNext()) {
+            throw TrainingIterators.noBatch(data.resetSupported());
+        }
         while (data.hasNext()) {
             losses.add(fit(data.next()));
         }

@@ -11,14 +11,20 @@ import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.datasets.iterator.IteratorDataSetIterator;
+import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -113,6 +119,24 @@ class InputValidationTest {
         String m = assertThrows(IllegalArgumentException.class, () -> LocalModuleGraph.builder(mln)).getMessage();
         assertTrue(m.startsWith("The network's output '2' is a layer of type ActivationLayer, not an output layer"), m);
         assertTrue(m.contains("End it with an OutputLayer, or add a LossLayer"), m);
+    }
+
+    @Test
+    void anEmptyIteratorOrOneThatCannotResetForSeveralEpochs() {
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> local.fit(new ListDataSetIterator<>(new ArrayList<DataSet>(), 2))).getMessage();
+        assertEquals("The training iterator gave no batch: it is empty. Check the data source and any filtering that"
+                + " feeds it", m);
+        List<DataSet> one = List.of(new DataSet(Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8), oneHot(2, 4, -1)));
+        m = assertThrows(IllegalArgumentException.class,
+                () -> local.fit(new IteratorDataSetIterator(one.iterator(), 2), 2)).getMessage();
+        assertTrue(m.startsWith("Training for 2 epochs needs an iterator that can reset"), m);
+        int before = local.getIterationCount();
+        DataSetIterator once = new IteratorDataSetIterator(one.iterator(), 2);
+        local.fit(once); // one epoch on a one-shot iterator is fine
+        assertEquals(before + 1, local.getIterationCount());
+        m = assertThrows(IllegalArgumentException.class, () -> local.fit(once)).getMessage();
+        assertTrue(m.contains("an earlier pass used it up and it cannot reset"), m);
     }
 
     @Test

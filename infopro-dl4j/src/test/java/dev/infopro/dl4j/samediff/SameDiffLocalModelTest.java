@@ -11,6 +11,8 @@ import dev.infopro.dl4j.heads.SameDiffLayers;
 import dev.infopro.dl4j.losses.InfoProLosses;
 import dev.infopro.dl4j.models.CifarResNet;
 import dev.infopro.dl4j.optim.TorchSgd;
+import org.deeplearning4j.datasets.iterator.IteratorDataSetIterator;
+import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -199,6 +201,20 @@ class SameDiffLocalModelTest {
             assertEquals(initial.get(k), local.stateArrays().get(k), k + " restored");
         }
         before.close();
+    }
+
+    @Test
+    void iteratorsWithoutBatchesOrResetAreRefused() {
+        SameDiffLocalModel local = model("s1b0");
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> local.fit(new ListDataSetIterator<>(new ArrayList<DataSet>(), 2), 1)).getMessage();
+        assertTrue(m.startsWith("The training iterator gave no batch: it is empty"), m);
+        m = assertThrows(IllegalArgumentException.class,
+                () -> local.fit(new IteratorDataSetIterator(List.of(batch(4, 1)).iterator(), 4), 3)).getMessage();
+        assertTrue(m.startsWith("Training for 3 epochs needs an iterator that can reset"), m);
+        assertThrows(IllegalArgumentException.class, () -> local.fit(new ListDataSetIterator<>(List.of(batch(4, 1))), 0));
+        assertEquals(1, local.fitEpoch(new IteratorDataSetIterator(List.of(batch(4, 1)).iterator(), 4)).size(),
+                "one epoch on a one-shot iterator trains");
     }
 
     @Test

@@ -7,7 +7,9 @@ import dev.infopro.dl4j.data.ImageDataSetIterator;
 import dev.infopro.dl4j.data.ImageDataset;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.engine.TrainingDivergedException;
+import org.deeplearning4j.datasets.iterator.IteratorDataSetIterator;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.dataset.DataSet;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -27,6 +29,24 @@ class LocalTrainerTest {
     private static final ImageDataset TRAIN = CheckpointTestNets.dataset(36); // 5 batches, the last one partial
     private static final ImageDataset TEST = CheckpointTestNets.dataset(12);
     private static final long SEED = 123;
+
+    @Test
+    void severalEpochsOnAnIteratorThatCannotResetAreRefusedBeforeTheFirst() {
+        LocalModuleGraph m = CheckpointTestNets.model();
+        List<DataSet> batches = new ArrayList<>();
+        try (ImageDataSetIterator it = CheckpointTestNets.iterator(TRAIN, SEED)) {
+            it.forEachRemaining(batches::add);
+        }
+        LocalTrainer twice = LocalTrainer.builder(m).train(new IteratorDataSetIterator(batches.iterator(), 8)).epochs(2)
+                .build();
+        String msg = assertThrows(IllegalArgumentException.class, twice::fit).getMessage();
+        assertTrue(msg.startsWith("Training for 2 epochs needs an iterator that can reset"), msg);
+        assertEquals(0, m.getIterationCount(), "nothing was trained");
+        TrainingResult once = LocalTrainer.builder(m).train(new IteratorDataSetIterator(batches.iterator(), 8))
+                .epochs(1).build().fit();
+        assertEquals(1, once.getEpochs().size());
+        assertEquals(batches.size(), m.getIterationCount());
+    }
 
     @Test
     void trainsExactlyAsFitEpochByEpochAndRecordsEachEpoch() {
