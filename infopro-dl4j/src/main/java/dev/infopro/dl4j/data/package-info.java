@@ -3,8 +3,8 @@
  * CIFAR-10/100 binary, SVHN MATLAB v5 {@code .mat}, STL-10 binary), the {@link dev.infopro.dl4j.data.Datasets}
  * factory that parses CLI dataset specs and attaches each dataset's standard normalisation and augmentation, and
  * {@link dev.infopro.dl4j.data.ImageDataSetIterator}, a reproducible, resumable, prefetching DL4J iterator.
- * {@link dev.infopro.dl4j.data.TrainingIterators} holds what every training loop requires of any iterator it is
- * given.
+ * {@link dev.infopro.dl4j.data.IteratorChecks} holds what every training and evaluation loop requires of any
+ * iterator it is given.
  *
  * <p>Nothing here touches the network: every reader works on local files or classpath resources, and corrupt input
  * is reported as {@link dev.infopro.dl4j.data.DatasetFormatException} naming the file.

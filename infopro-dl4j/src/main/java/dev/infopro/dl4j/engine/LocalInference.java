@@ -1,6 +1,7 @@
 package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.backend.NativeHeap;
+import dev.infopro.dl4j.data.IteratorChecks;
 import org.nd4j.evaluation.IEvaluation;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -68,6 +69,7 @@ final class LocalInference {
         try {
             while (data.hasNext()) {
                 DataSet ds = data.next();
+                IteratorChecks.requireEvaluationLabels(ds);
                 INDArray out = output(ds.getFeatures())[0];
                 for (IEvaluation e : evaluations) {
                     e.eval(ds.getLabels(), out);

@@ -2,7 +2,7 @@ package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.config.LocalTrainingConfig;
 import dev.infopro.dl4j.config.OnNonFinite;
-import dev.infopro.dl4j.data.TrainingIterators;
+import dev.infopro.dl4j.data.IteratorChecks;
 import dev.infopro.dl4j.planning.ModuleSpec;
 import dev.infopro.dl4j.planning.Planner;
 import dev.infopro.dl4j.planning.TrainingPlan;
@@ -102,7 +102,7 @@ public final class LocalModuleGraph implements CheckpointableModel {
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         }
-        TrainingIterators.requireResettable(epochs, data.resetSupported());
+        IteratorChecks.requireResettable(epochs, data.resetSupported());
         for (int e = 0; e < epochs; e++) {
             fit(data);
         }
@@ -127,7 +127,7 @@ public final class LocalModuleGraph implements CheckpointableModel {
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         }
-        TrainingIterators.requireResettable(epochs, data.resetSupported());
+        IteratorChecks.requireResettable(epochs, data.resetSupported());
         for (int e = 0; e < epochs; e++) {
             fit(data);
         }
@@ -142,7 +142,7 @@ public final class LocalModuleGraph implements CheckpointableModel {
             data.reset();
         }
         if (!data.hasNext()) {
-            throw TrainingIterators.noBatch(data.resetSupported());
+            throw IteratorChecks.noBatch(data.resetSupported());
         }
         while (data.hasNext()) {
             fit(data.next());

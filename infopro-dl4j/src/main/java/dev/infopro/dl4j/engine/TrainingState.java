@@ -1,7 +1,7 @@
 package dev.infopro.dl4j.engine;
 
 import dev.infopro.dl4j.config.OnNonFinite;
-import dev.infopro.dl4j.data.TrainingIterators;
+import dev.infopro.dl4j.data.IteratorChecks;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -35,7 +35,7 @@ final class TrainingState {
     /** One pass over {@code data}, through {@code executor}. */
     void epoch(LocalModuleGraph model, ModuleExecutor executor, ModuleSet modules, DataSetIterator data) {
         if (!data.hasNext()) {
-            throw TrainingIterators.noBatch(data.resetSupported());
+            throw IteratorChecks.noBatch(data.resetSupported());
         }
         // the first batch builds a pending model and fixes the reconstruction target before any module runs
         DataSet firstSet = data.next();

@@ -3,7 +3,7 @@ package dev.infopro.dl4j.samediff;
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
 import dev.infopro.dl4j.data.Normalization;
-import dev.infopro.dl4j.data.TrainingIterators;
+import dev.infopro.dl4j.data.IteratorChecks;
 import dev.infopro.dl4j.engine.CheckpointableModel;
 import dev.infopro.dl4j.engine.ModuleExecutor;
 import dev.infopro.dl4j.engine.ModuleTrainer;
@@ -215,7 +215,7 @@ public final class SameDiffLocalModel implements CheckpointableModel {
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         }
-        TrainingIterators.requireResettable(epochs, data.resetSupported());
+        IteratorChecks.requireResettable(epochs, data.resetSupported());
         for (int e = 0; e < epochs; e++) {
             fitEpoch(data);
         }
@@ -232,7 +232,7 @@ public final class SameDiffLocalModel implements CheckpointableModel {
             data.reset();
         }
         if (!data.hasNext()) {
-            throw TrainingIterators.noBatch(data.resetSupported());
+            throw IteratorChecks.noBatch(data.resetSupported());
         }
         while (data.hasNext()) {
             losses.add(fit(data.next()));
@@ -257,9 +257,12 @@ public final class SameDiffLocalModel implements CheckpointableModel {
     /** Classification accuracy and the other DL4J measures of {@link #output} on {@code data}. */
     public Evaluation evaluate(DataSetIterator data) {
         Evaluation eval = new Evaluation(network.getNumClasses());
-        data.reset();
+        if (data.resetSupported()) {
+            data.reset();
+        }
         while (data.hasNext()) {
             DataSet b = data.next();
+            IteratorChecks.requireEvaluationLabels(b);
             INDArray p = output(b.getFeatures());
             eval.eval(b.getLabels(), p);
             p.close();

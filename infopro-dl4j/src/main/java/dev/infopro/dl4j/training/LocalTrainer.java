@@ -5,7 +5,7 @@ import dev.infopro.dl4j.checkpoint.CheckpointManager;
 import dev.infopro.dl4j.config.LocalTrainingConfig;
 import dev.infopro.dl4j.data.ImageDataSetIterator;
 import dev.infopro.dl4j.data.IteratorState;
-import dev.infopro.dl4j.data.TrainingIterators;
+import dev.infopro.dl4j.data.IteratorChecks;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.engine.TrainingDivergedException;
 import dev.infopro.dl4j.memory.ProcessMemory;
@@ -84,7 +84,7 @@ public final class LocalTrainer {
      */
     public TrainingResult fit() {
         // before the first epoch, not after it: the epochs still to train each need a fresh pass
-        TrainingIterators.requireResettable(epochs - model.getEpochCount(), train.resetSupported());
+        IteratorChecks.requireResettable(epochs - model.getEpochCount(), train.resetSupported());
         boolean stoppedEarly = false;
         while (model.getEpochCount() < epochs) {
             int e = model.getEpochCount();

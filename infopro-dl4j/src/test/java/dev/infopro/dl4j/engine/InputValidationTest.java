@@ -140,6 +140,15 @@ class InputValidationTest {
     }
 
     @Test
+    void evaluationDataWithoutLabels() {
+        DataSet unlabeled = new DataSet(Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8), null);
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> local.evaluate(new IteratorDataSetIterator(List.of(unlabeled).iterator(), 2))).getMessage();
+        assertTrue(m.startsWith("Evaluation compares predictions with labels, but a batch of the evaluation data has"
+                + " none"), m);
+    }
+
+    @Test
     void aValidBatchTrains() {
         double[] scores = local.fit(new DataSet(Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8), oneHot(2, 4, -1)));
         assertEquals(2, scores.length);

@@ -215,6 +215,11 @@ class SameDiffLocalModelTest {
         assertThrows(IllegalArgumentException.class, () -> local.fit(new ListDataSetIterator<>(List.of(batch(4, 1))), 0));
         assertEquals(1, local.fitEpoch(new IteratorDataSetIterator(List.of(batch(4, 1)).iterator(), 4)).size(),
                 "one epoch on a one-shot iterator trains");
+        assertEquals(4, local.evaluate(new IteratorDataSetIterator(List.of(batch(4, 2)).iterator(), 4)).getNumRowCounter(),
+                "and one evaluation");
+        m = assertThrows(IllegalArgumentException.class, () -> local.evaluate(new IteratorDataSetIterator(
+                List.of(new DataSet(batch(4, 2).getFeatures(), null)).iterator(), 4))).getMessage();
+        assertTrue(m.startsWith("Evaluation compares predictions with labels"), m);
     }
 
     @Test

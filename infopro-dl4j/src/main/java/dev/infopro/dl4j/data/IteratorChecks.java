@@ -1,11 +1,14 @@
 package dev.infopro.dl4j.data;
 
+import org.nd4j.linalg.dataset.api.DataSet;
+
 /**
- * What every training loop of the library (DL4J modules, SameDiff modules) requires of the iterator it is given, in
- * the same words: a batch in every epoch, and for several epochs the ability to start over.
+ * What every training and evaluation loop of the library (DL4J modules, SameDiff modules) requires of the iterator it
+ * is given, in the same words: a batch in every epoch, the ability to start over for several epochs, and labels to
+ * evaluate against.
  */
-public final class TrainingIterators {
-    private TrainingIterators() {
+public final class IteratorChecks {
+    private IteratorChecks() {
     }
 
     /**
@@ -19,6 +22,20 @@ public final class TrainingIterators {
         if (epochs > 1 && !resetSupported) {
             throw new IllegalArgumentException("Training for " + epochs + " epochs needs an iterator that can reset,"
                     + " but resetSupported() is false: train one epoch per new iterator, or give one that can reset");
+        }
+    }
+
+    /**
+     * Evaluation compares predictions with labels, so every batch of evaluation data needs them.
+     *
+     * @param batch one batch of the evaluation data
+     * @throws IllegalArgumentException when it has no labels
+     */
+    public static void requireEvaluationLabels(DataSet batch) {
+        if (batch.getLabels() == null) {
+            throw new IllegalArgumentException("Evaluation compares predictions with labels, but a batch of the"
+                    + " evaluation data has none: give the test iterator its labels, or call output(...) for"
+                    + " predictions alone");
         }
     }
 
