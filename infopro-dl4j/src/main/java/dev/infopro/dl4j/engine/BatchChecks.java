@@ -16,7 +16,7 @@ import java.util.Iterator;
  * label width against the number of classes, labels that are not one row per example, or class labels that are not
  * one-hot (e.g. a class index beyond the last class).
  */
-final class BatchChecks {
+public final class BatchChecks {
     private BatchChecks() {
     }
 
@@ -54,8 +54,14 @@ final class BatchChecks {
         return new Batch(features, labels);
     }
 
-    /** The features of a data set, which local training takes without mask arrays. */
-    static INDArray[] features(DataSet batch) {
+    /**
+     * The features of a data set, which local training takes without mask arrays.
+     *
+     * @param batch a training batch
+     * @return its features, as the one network input
+     * @throws IllegalArgumentException when it carries mask arrays
+     */
+    public static INDArray[] features(DataSet batch) {
         if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null) {
             throw new IllegalArgumentException("Mask arrays are not supported by local training; use unmasked data");
         }
@@ -94,13 +100,27 @@ final class BatchChecks {
     }
 
     static void check(LocalTrainingConfig config, int networkInputs, INDArray[] features, INDArray[] labels) {
+        check(config.getInputTypes(), config.getNumClasses(), networkInputs, features, labels);
+    }
+
+    /**
+     * Checks one training batch against a network, for every engine: see the class documentation.
+     *
+     * @param inputTypes    the network's input types
+     * @param numClasses    the width of the network's output
+     * @param networkInputs the number of network inputs
+     * @param features      the batch's feature arrays
+     * @param labels        the batch's label arrays
+     * @throws IllegalArgumentException saying what does not fit and how to fix it
+     */
+    public static void check(InputType[] inputTypes, int numClasses, int networkInputs, INDArray[] features,
+                             INDArray[] labels) {
         if (features.length != networkInputs) {
             throw new IllegalArgumentException("The network has " + networkInputs + " inputs but the batch has "
                     + features.length + " feature arrays");
         }
-        InputType[] types = config.getInputTypes();
-        for (int i = 0; i < features.length && i < types.length; i++) {
-            checkImage(types[i], features[i].shape());
+        for (int i = 0; i < features.length && i < inputTypes.length; i++) {
+            checkImage(inputTypes[i], features[i].shape());
         }
         if (labels == null || labels.length == 0 || labels[0] == null) {
             throw new IllegalArgumentException("The batch has no labels: local training needs one-hot class labels,"
@@ -113,17 +133,20 @@ final class BatchChecks {
             throw new IllegalArgumentException("Labels must be one row per example, [" + n + ", numClasses], got "
                     + Arrays.toString(y.shape()));
         }
-        if (y.size(1) != config.getNumClasses()) {
+        if (y.size(1) != numClasses) {
             throw new IllegalArgumentException("The data has " + y.size(1) + " classes but the network has "
-                    + config.getNumClasses() + ": use a network whose output layer has nOut = " + y.size(1)
-                    + ", or data with " + config.getNumClasses() + " classes");
+                    + numClasses + ": use a network whose output layer has nOut = " + y.size(1)
+                    + ", or data with " + numClasses + " classes");
         }
         INDArray rowSums = y.sum(1);
-        double worst = Transforms.abs(rowSums.sub(1.0)).maxNumber().doubleValue();
-        if (worst > 1e-3 || y.minNumber().doubleValue() < 0) {
+        long worstRow = Transforms.abs(rowSums.sub(1.0)).argMax().getLong(0);
+        double worstSum = rowSums.getDouble(worstRow);
+        double min = y.minNumber().doubleValue();
+        if (Math.abs(worstSum - 1) > 1e-3 || min < 0) {
             throw new IllegalArgumentException("Labels must be one-hot (or class probabilities) over "
-                    + config.getNumClasses() + " classes; a row sums to " + (1 + worst) + " or has negative entries."
-                    + " A class index outside [0, " + (config.getNumClasses() - 1) + "] gives an all-zero row");
+                    + numClasses + " classes; " + (min < 0 ? "an entry is " + min
+                    : "row " + worstRow + " sums to " + worstSum) + "."
+                    + " A class index outside [0, " + (numClasses - 1) + "] gives an all-zero row");
         }
     }
 }

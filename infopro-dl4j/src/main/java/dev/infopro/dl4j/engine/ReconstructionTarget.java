@@ -62,7 +62,10 @@ public final class ReconstructionTarget {
                 : "the input itself: no inputNormalization(...) was given"
                 + (pre != null ? " and the iterator's pre-processor " + pre.getClass().getSimpleName()
                 + " is not one whose normalisation can be read" : "");
-        new ReconstructionTarget(n, input).requireUnitRange(features, what);
+        new ReconstructionTarget(n, input).requireUnitRange(features, what, "Tell the model how the data was"
+                + " normalised: inputNormalization(mean, std) on the builder (the target is x * std + mean per"
+                + " channel), or a DL4J DataNormalization (NormalizerStandardize, NormalizerMinMaxScaler,"
+                + " ImagePreProcessingScaler) as the DataSetIterator's pre-processor, fitted on images scaled to [0, 1]");
         return n;
     }
 
@@ -73,9 +76,10 @@ public final class ReconstructionTarget {
      * @param features a batch of features
      * @param what     what the target is, for the message (e.g. "the input with the iterator's
      *                 NormalizerStandardize undone")
+     * @param fix      what the user can pass instead, for the message
      * @throws IllegalArgumentException saying what the values are and what to pass instead
      */
-    void requireUnitRange(INDArray features, String what) {
+    public void requireUnitRange(INDArray features, String what, String fix) {
         INDArray x01 = of(features);
         double min = x01.minNumber().doubleValue();
         double max = x01.maxNumber().doubleValue();
@@ -84,10 +88,8 @@ public final class ReconstructionTarget {
         }
         if (!(min >= -RANGE_TOLERANCE && max <= 1 + RANGE_TOLERANCE)) {
             throw new IllegalArgumentException("The reconstruction target (" + what + ") has values in [" + min
-                    + ", " + max + "], outside [0, 1]: the decoder's binary cross-entropy needs the input image in [0, 1]. Tell the model how the data was normalised:"
-                    + " inputNormalization(mean, std) on the builder (the target is x * std + mean per channel), or a"
-                    + " DL4J DataNormalization (NormalizerStandardize, NormalizerMinMaxScaler, ImagePreProcessingScaler)"
-                    + " as the DataSetIterator's pre-processor, fitted on images scaled to [0, 1]");
+                    + ", " + max + "], outside [0, 1]: the decoder's binary cross-entropy needs the input image in"
+                    + " [0, 1]. " + fix);
         }
     }
 }

@@ -2,8 +2,9 @@ package dev.infopro.dl4j.samediff;
 
 import dev.infopro.dl4j.config.LambdaSchedule;
 import dev.infopro.dl4j.config.LocalLearning;
-import dev.infopro.dl4j.data.Normalization;
 import dev.infopro.dl4j.data.IteratorChecks;
+import dev.infopro.dl4j.data.Normalization;
+import dev.infopro.dl4j.engine.BatchChecks;
 import dev.infopro.dl4j.engine.CheckpointableModel;
 import dev.infopro.dl4j.engine.ModuleExecutor;
 import dev.infopro.dl4j.engine.ModuleTrainer;
@@ -56,6 +57,11 @@ public final class SameDiffLocalModel implements CheckpointableModel {
     private final List<String> cuts;
     private final List<SameDiffModuleTrainer> trainers;
     private final ReconstructionTarget target;
+    private final InputType inputType;
+    /** Whether the builder was given the data's normalisation. */
+    private final boolean normalized;
+    /** Whether a batch's reconstruction target was seen in [0, 1] (checked once: the normalisation is fixed). */
+    private boolean targetChecked;
     private final ModuleExecutor executor = new SequentialExecutor();
     private int iteration;
     private int epoch;
@@ -90,8 +96,10 @@ public final class SameDiffLocalModel implements CheckpointableModel {
         }
         this.trainers = Collections.unmodifiableList(ts);
         long[] in = network.getInputShape();
-        Normalization n = b.normalization != null ? b.normalization : Normalization.none((int) in[0]);
-        this.target = new ReconstructionTarget(n, InputType.convolutional(in[1], in[2], in[0]));
+        this.inputType = InputType.convolutional(in[1], in[2], in[0]);
+        this.normalized = b.normalization != null;
+        Normalization n = normalized ? b.normalization : Normalization.none((int) in[0]);
+        this.target = new ReconstructionTarget(n, inputType);
     }
 
     /** A builder for local training of {@code network}. */
@@ -189,15 +197,28 @@ public final class SameDiffLocalModel implements CheckpointableModel {
     }
 
     /**
-     * One training step of every module on {@code batch} (features {@code [N, C, H, W]}, one-hot labels).
+     * One training step of every module on {@code batch} (features {@code [N, C, H, W]}, one-hot labels), checked
+     * against the network first, as in {@code LocalModuleGraph}; the first batch's reconstruction target must be in
+     * [0, 1].
      *
      * @return each module's loss
+     * @throws IllegalArgumentException when the batch does not fit the network, or the first batch's target is
+     *                                  outside [0, 1] (the message says what to pass)
      * @throws TrainingDivergedException when a module's loss or gradient is not finite (no module was updated)
      */
     public double[] fit(DataSet batch) {
+        INDArray[] features = BatchChecks.features(batch);
+        INDArray[] labels = {batch.getLabels()};
+        BatchChecks.check(new InputType[]{inputType}, network.getNumClasses(), 1, features, labels);
+        if (!targetChecked) {
+            target.requireUnitRange(features[0], normalized ? "the input with inputNormalization(...) undone"
+                    : "the input itself: no inputNormalization(...) was given", "Give the builder"
+                    + " inputNormalization(...) with the mean and std the data was standardised with (the target is"
+                    + " x * std + mean per channel), e.g. an ImageDataSetIterator's getNormalization()");
+            targetChecked = true;
+        }
         List<ModuleTrainer> steps = new ArrayList<>(trainers);
-        StepOutcome o = executor.step(steps, new INDArray[]{batch.getFeatures()}, new INDArray[]{batch.getLabels()},
-                target, iteration, epoch);
+        StepOutcome o = executor.step(steps, features, labels, target, iteration, epoch);
         if (!o.isAccepted()) {
             throw new TrainingDivergedException(o.getRejectedModule(), epoch, iteration, o.getNonFinite());
         }

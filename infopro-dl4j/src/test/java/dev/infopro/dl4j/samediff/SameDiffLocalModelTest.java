@@ -22,7 +22,9 @@ import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.linalg.util.FeatureUtil;
 
 import java.io.File;
 import java.io.InputStream;
@@ -201,6 +203,36 @@ class SameDiffLocalModelTest {
             assertEquals(initial.get(k), local.stateArrays().get(k), k + " restored");
         }
         before.close();
+    }
+
+    @Test
+    void batchesThatDoNotFitTheNetworkAreRefusedBeforeAnyStep() {
+        SameDiffLocalModel local = model("s1b0");
+        DataSet good = batch(4, 3);
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> local.fit(new DataSet(Nd4j.rand(DataType.DOUBLE, 4, 3, 12, 12), good.getLabels()))).getMessage();
+        assertTrue(m.contains("expected [batch, 1, 12, 12] (NCHW) but got [4, 3, 12, 12]"), m);
+        INDArray threeClasses = FeatureUtil.toOutcomeMatrix(new int[]{0, 1, 2, 0}, 3).castTo(DataType.DOUBLE);
+        m = assertThrows(IllegalArgumentException.class, () -> local.fit(new DataSet(good.getFeatures(), threeClasses)))
+                .getMessage();
+        assertTrue(m.startsWith("The data has 3 classes but the network has 4"), m);
+        INDArray zeroRow = good.getLabels().dup();
+        zeroRow.getRow(2).assign(0);
+        m = assertThrows(IllegalArgumentException.class, () -> local.fit(new DataSet(good.getFeatures(), zeroRow)))
+                .getMessage();
+        assertTrue(m.contains("row 2 sums to 0.0."), m);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> local.fit(new DataSet(good.getFeatures(), null)))
+                .getMessage().startsWith("The batch has no labels"));
+        m = assertThrows(IllegalArgumentException.class,
+                () -> local.fit(new DataSet(good.getFeatures().mul(255), good.getLabels()))).getMessage();
+        assertTrue(m.startsWith("The reconstruction target (the input itself: no inputNormalization(...) was given)"
+                + " has values in ["), m);
+        assertTrue(m.endsWith("Give the builder inputNormalization(...) with the mean and std the data was"
+                + " standardised with (the target is x * std + mean per channel), e.g. an ImageDataSetIterator's"
+                + " getNormalization()"), m);
+        assertEquals(0, local.getIterationCount(), "no step ran");
+        local.fit(good);
+        assertEquals(1, local.getIterationCount());
     }
 
     @Test
