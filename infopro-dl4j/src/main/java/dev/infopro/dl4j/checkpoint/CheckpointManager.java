@@ -84,6 +84,7 @@ public final class CheckpointManager {
     /**
      * @param dir      the checkpoint directory (created on the first save if missing)
      * @param keepLast how many checkpoints to keep, at least 1
+     * @throws IllegalArgumentException when {@code dir} is an existing file, or {@code keepLast < 1}
      */
     public CheckpointManager(Path dir, int keepLast) {
         if (dir == null) {
@@ -92,6 +93,11 @@ public final class CheckpointManager {
         if (keepLast < 1) {
             throw new IllegalArgumentException("keepLast must be >= 1 (the newest checkpoint is always kept), got "
                     + keepLast);
+        }
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            // found now, before training, rather than at the first checkpoint after an epoch
+            throw new IllegalArgumentException("The checkpoint directory " + dir.toAbsolutePath() + " is a file:"
+                    + " give a directory (it is created if missing)");
         }
         this.dir = dir.toAbsolutePath();
         this.keepLast = keepLast;

@@ -122,9 +122,14 @@ class CheckpointManagerTest {
     }
 
     @Test
-    void badArgumentsAreRejectedClearly(@TempDir Path dir) {
+    void badArgumentsAreRejectedClearly(@TempDir Path dir) throws Exception {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new CheckpointManager(dir, 0));
         assertTrue(e.getMessage().contains("keepLast must be >= 1"), e.getMessage());
+        Path file = Files.writeString(dir.resolve("notes.txt"), "a user's file");
+        e = assertThrows(IllegalArgumentException.class, () -> new CheckpointManager(file));
+        assertEquals("The checkpoint directory " + file.toAbsolutePath() + " is a file: give a directory (it is"
+                + " created if missing)", e.getMessage());
+        assertEquals("a user's file", Files.readString(file), "left as it was");
         assertThrows(IllegalArgumentException.class, () -> new CheckpointManager(null, 2));
         assertThrows(IllegalArgumentException.class, () -> new CheckpointManager(dir).save(null, null, null));
         assertEquals("checkpoint-e0003-i000120.zip", CheckpointManager.fileName(3, 120));
