@@ -3,7 +3,6 @@ package dev.infopro.dl4j.cli;
 import dev.infopro.dl4j.data.DatasetSplits;
 import dev.infopro.dl4j.data.ImageDataSetIterator;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.evaluation.classification.Evaluation;
 import picocli.CommandLine.Command;
@@ -16,13 +15,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code infopro eval}: test accuracy of a trained model (plain ComputationGraph zip or LocalModuleGraph zip). */
+/**
+ * {@code infopro eval}: test accuracy of a trained model (a plain ComputationGraph or MultiLayerNetwork zip, or a
+ * LocalModuleGraph zip).
+ */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a trained model on a test set.")
 class EvalCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec commandSpec;
 
-    @Option(names = "--model", required = true, description = "model.zip (ComputationGraph) or local-model.zip.")
+    @Option(names = "--model", required = true, description = "model.zip (ComputationGraph or MultiLayerNetwork) or local-model.zip.")
     Path model;
 
     @Option(names = "--data", defaultValue = "fashion-mnist", description = "Dataset spec, as for train.")
@@ -43,11 +45,15 @@ class EvalCommand implements Callable<Integer> {
         Evaluation e;
         try (ImageDataSetIterator test = splits.testIterator(batch)) {
             File f = model.toFile();
-            if (isLocalModel(f)) {
-                e = LocalModuleGraph.load(f).evaluate(test);
-            } else {
-                ComputationGraph g = ModelSerializer.restoreComputationGraph(f, false);
-                e = g.evaluate(test);
+            switch (kind(f)) {
+                case LOCAL:
+                    e = LocalModuleGraph.load(f).evaluate(test);
+                    break;
+                case MULTI_LAYER:
+                    e = ModelSerializer.restoreMultiLayerNetwork(f, false).evaluate(test);
+                    break;
+                default:
+                    e = ModelSerializer.restoreComputationGraph(f, false).evaluate(test);
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
@@ -63,9 +69,23 @@ class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static boolean isLocalModel(File f) throws java.io.IOException {
+    /** What a model zip holds. */
+    private enum Kind { LOCAL, GRAPH, MULTI_LAYER }
+
+    private static Kind kind(File f) throws java.io.IOException {
         try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(f)) {
-            return z.getEntry("local-config.json") != null; // LocalModuleGraph.save writes it
+            if (z.getEntry("local-config.json") != null) { // LocalModuleGraph.save writes it
+                return Kind.LOCAL;
+            }
+            java.util.zip.ZipEntry conf = z.getEntry("configuration.json"); // ModelSerializer writes it
+            if (conf == null) {
+                throw new UsageException("--model " + f + " is neither a DL4J model zip (it has no configuration.json)"
+                        + " nor a local-model.zip");
+            }
+            try (java.io.InputStream in = z.getInputStream(conf)) {
+                // a MultiLayerConfiguration lists its layers' configurations under "confs", a graph its "vertices"
+                return Json.MAPPER.readTree(in).has("confs") ? Kind.MULTI_LAYER : Kind.GRAPH;
+            }
         } catch (java.util.zip.ZipException ex) {
             throw new UsageException("--model " + f + " is not a model zip: " + ex.getMessage());
         }
