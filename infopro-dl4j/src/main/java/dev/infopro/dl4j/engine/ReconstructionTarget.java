@@ -62,10 +62,12 @@ public final class ReconstructionTarget {
                 : "the input itself: no inputNormalization(...) was given"
                 + (pre != null ? " and the iterator's pre-processor " + pre.getClass().getSimpleName()
                 + " is not one whose normalisation can be read" : "");
+        // fit(DataSet) and fit(MultiDataSetIterator) have no DataSetIterator whose pre-processor could be read
         new ReconstructionTarget(n, input).requireUnitRange(features, what, "Tell the model how the data was"
                 + " normalised: inputNormalization(mean, std) on the builder (the target is x * std + mean per"
-                + " channel), or a DL4J DataNormalization (NormalizerStandardize, NormalizerMinMaxScaler,"
-                + " ImagePreProcessingScaler) as the DataSetIterator's pre-processor, fitted on images scaled to [0, 1]");
+                + " channel)" + (source == null ? "" : ", or a DL4J DataNormalization (NormalizerStandardize,"
+                + " NormalizerMinMaxScaler, ImagePreProcessingScaler) as the DataSetIterator's pre-processor, fitted"
+                + " on images scaled to [0, 1]"));
         return n;
     }
 
