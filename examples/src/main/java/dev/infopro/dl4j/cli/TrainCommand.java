@@ -27,8 +27,9 @@ class TrainCommand implements Callable<Integer> {
             description = "e2e, greedy, infopro-softmax or infopro-contrast (default ${DEFAULT-VALUE}).")
     String method;
 
-    @Option(names = "--k", defaultValue = "2", description = "Number of modules (default ${DEFAULT-VALUE}; 1 for e2e).")
-    int k;
+    /** Null when not given: K is then 2, 1 for e2e, or one more than the --cuts. */
+    @Option(names = "--k", description = "Number of modules (default 2; 1 for e2e; with --cuts, one more than the cuts).")
+    Integer k;
 
     @Option(names = "--cuts", split = ",", description = "Cut after these vertices (e.g. s1b2,s2b1,s3b0) instead of the presets.")
     List<String> cuts;
@@ -89,13 +90,33 @@ class TrainCommand implements Callable<Integer> {
         return train(args, false);
     }
 
+    /** K from --method, --k and --cuts, which must agree where more than one is given. */
+    private int modules(Method m) {
+        if (m == Method.E2E) {
+            if ((k != null && k != 1) || cuts != null) {
+                throw new UsageException("--method e2e trains the network as one module: drop "
+                        + (cuts != null ? "--cuts" : "--k " + k) + ", or choose a local method");
+            }
+            return 1;
+        }
+        if (cuts != null) {
+            if (k != null && k != cuts.size() + 1) {
+                throw new UsageException("--k " + k + " and --cuts disagree: " + cuts.size()
+                        + (cuts.size() == 1 ? " cut makes" : " cuts make") + " K = " + (cuts.size() + 1)
+                        + "; give one of them");
+            }
+            return cuts.size() + 1;
+        }
+        return k == null ? 2 : k;
+    }
+
     private int train(List<String> args, boolean resuming) throws Exception {
         Method m = Method.parse(method);
         UsageException.requireAtLeast("--keep-checkpoints", keepCheckpoints, 1);
         if (pipeline < 0) {
             throw new UsageException("--pipeline DEPTH must be >= 1 (or 0 for sequential training)");
         }
-        ExperimentSpec spec = run.spec(m, m == Method.E2E ? 1 : (cuts != null ? cuts.size() + 1 : k))
+        ExperimentSpec spec = run.spec(m, modules(m))
                 .toBuilder().cuts(cuts).balanced(balanced).build();
         Experiment.Control control = Experiment.Control.builder().progress(!json).checkpointEvery(checkpointEvery)
                 .keepCheckpoints(keepCheckpoints).resume(resuming).onNonFinite(onNonFinite(onNan)).pipelineDepth(pipeline).args(args).build();

@@ -64,6 +64,12 @@ class CliUsageTest {
                 "train", "--on-nan", "ignore", "--data", "fashion-mnist", "--train-subset", "64", "--out", out);
         assertUsageError("--schedule step is unknown", "train", "--schedule", "step", "--out", out);
         assertUsageError("--lambdas needs four numbers", "train", "--lambdas", "1,2", "--out", out);
+        assertUsageError("--k 3 and --cuts disagree: 1 cut makes K = 2; give one of them",
+                "train", "--k", "3", "--cuts", "s1b0", "--out", out);
+        assertUsageError("--method e2e trains the network as one module: drop --k 4, or choose a local method",
+                "train", "--method", "e2e", "--k", "4", "--out", out);
+        assertUsageError("--method e2e trains the network as one module: drop --cuts, or choose a local method",
+                "train", "--method", "e2e", "--cuts", "s1b0", "--out", out);
     }
 
     @Test
