@@ -43,7 +43,12 @@ class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SameDiffTraining.isSameDiff(engine); // a usage error before any run starts
+        SameDiffTraining.isSameDiff(engine); // usage errors before any run starts
+        requireDistinct("--methods", methods);
+        requireDistinct("--ks", ks);
+        for (int k : ks) {
+            UsageException.requireAtLeast("--ks", k, 2); // e2e is the K = 1 run
+        }
         List<ExperimentSpec> specs = new ArrayList<>();
         for (String name : methods) {
             Method m = Method.parse(name);
@@ -62,6 +67,15 @@ class CompareCommand implements Callable<Integer> {
             commandSpec.commandLine().getOut().println(summary(rows, out).stripTrailing());
         }
         return 0;
+    }
+
+    // each configuration is one run, one row and one chart series, so a repeated value would be trained again and
+    // then refused by the charts
+    private static void requireDistinct(String option, List<?> values) {
+        if (new java.util.HashSet<>(values).size() != values.size()) {
+            throw new UsageException(option + " " + values.stream().map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(",")) + " lists a value twice: list each once");
+        }
     }
 
     /**

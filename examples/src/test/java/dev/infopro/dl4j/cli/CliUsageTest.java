@@ -64,6 +64,10 @@ class CliUsageTest {
                 "train", "--on-nan", "ignore", "--data", "fashion-mnist", "--train-subset", "64", "--out", out);
         assertUsageError("--schedule step is unknown", "train", "--schedule", "step", "--out", out);
         assertUsageError("--lambdas needs four numbers", "train", "--lambdas", "1,2", "--out", out);
+        assertUsageError("--methods e2e,greedy,e2e lists a value twice: list each once",
+                "compare", "--methods", "e2e,greedy,e2e", "--out", out);
+        assertUsageError("--ks 2,4,2 lists a value twice", "compare", "--ks", "2,4,2", "--out", out);
+        assertUsageError("--ks 1 is too small: use 2 or more", "compare", "--ks", "1", "--out", out);
         assertUsageError("--k 3 and --cuts disagree: 1 cut makes K = 2; give one of them",
                 "train", "--k", "3", "--cuts", "s1b0", "--out", out);
         assertUsageError("--method e2e trains the network as one module: drop --k 4, or choose a local method",
