@@ -2,6 +2,8 @@ package dev.infopro.dl4j.spark;
 
 import dev.infopro.dl4j.checkpoint.Checkpoint;
 import dev.infopro.dl4j.checkpoint.CheckpointManager;
+import dev.infopro.dl4j.config.LocalTrainingConfig;
+import dev.infopro.dl4j.engine.BatchChecks;
 import dev.infopro.dl4j.engine.LocalModuleGraph;
 import dev.infopro.dl4j.engine.ModelVector;
 import dev.infopro.dl4j.memory.ProcessMemory;
@@ -12,7 +14,10 @@ import dev.infopro.dl4j.training.TrainingResult;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -330,9 +335,26 @@ public final class SparkLocalTrainer {
         }
 
         /**
+         * Records that do not fit the model would fail only inside a Spark task, wrapped in Spark's stage failure;
+         * a one-image batch of the layout gets the same checks, and messages, on the driver before any job.
+         */
+        private static void checkLayout(LocalModuleGraph model, RecordLayout layout) {
+            INDArray[] image = {Nd4j.zeros(DataType.FLOAT, 1, layout.getChannels(), layout.getHeight(),
+                    layout.getWidth())};
+            INDArray label = Nd4j.zeros(DataType.FLOAT, 1, layout.getNumClasses());
+            if (layout.getNumClasses() > 0) {
+                label.putScalar(0, 0, 1);
+            }
+            LocalTrainingConfig config = model.getConfig();
+            BatchChecks.check(config.getInputTypes(), config.getNumClasses(),
+                    model.getNetworkConfiguration().getNetworkInputs().size(), image, new INDArray[]{label});
+        }
+
+        /**
          * Checks the settings and builds the trainer.
          *
-         * @throws IllegalArgumentException for missing pieces or bad numbers
+         * @throws IllegalArgumentException for missing pieces or bad numbers, or records whose layout (image size,
+         *                                  classes) does not fit the model
          * @throws IllegalStateException    for a model not planned yet
          */
         public SparkLocalTrainer build() {
@@ -348,6 +370,7 @@ public final class SparkLocalTrainer {
                         + " everyRounds >= 0, got " + checkpoints + ", " + checkpointEveryRounds);
             }
             model.getPlan(); // a model still waiting for its first batch cannot be shipped; this says what to do
+            checkLayout(model, layout);
             return new SparkLocalTrainer(this);
         }
     }

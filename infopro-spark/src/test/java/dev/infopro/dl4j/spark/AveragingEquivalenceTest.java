@@ -18,6 +18,7 @@ import static dev.infopro.dl4j.spark.SparkTestSupport.CLASSES;
 import static dev.infopro.dl4j.spark.SparkTestSupport.H;
 import static dev.infopro.dl4j.spark.SparkTestSupport.W;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What a round computes, against single-machine training with the library's own step. */
@@ -25,6 +26,26 @@ class AveragingEquivalenceTest {
 
     private static AveragingSettings.AveragingSettingsBuilder settings() {
         return AveragingSettings.builder().normalization(Normalization.none(C)).seed(11);
+    }
+
+    @Test
+    void recordsThatDoNotFitTheModelAreRefusedOnTheDriver() {
+        ImageDataset data = SparkTestSupport.synthetic(8);
+        LocalModuleGraph model = SparkTestSupport.model(DataType.FLOAT, new Sgd(0.05), true, C, H, W, CLASSES,
+                LocalLearning.greedy());
+        JavaRDD<ImageRecord> rdd = SparkImageData.partition(SparkTestSupport.spark(), data, 1);
+        AveragingSettings s = settings().batchSizePerWorker(8).build();
+        RecordLayout wider = new RecordLayout("wider", C, H, W + 1, CLASSES);
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> SparkLocalTrainer.builder(model, SparkTestSupport.spark(), rdd, wider, s).build()).getMessage();
+        assertTrue(m.contains("expected [batch, " + C + ", " + H + ", " + W + "] (NCHW) but got [1, " + C + ", " + H
+                + ", " + (W + 1) + "]"), m);
+        RecordLayout moreClasses = new RecordLayout("more classes", C, H, W, CLASSES + 2);
+        m = assertThrows(IllegalArgumentException.class,
+                () -> SparkLocalTrainer.builder(model, SparkTestSupport.spark(), rdd, moreClasses, s).build())
+                .getMessage();
+        assertTrue(m.startsWith("The data has " + (CLASSES + 2) + " classes but the network has " + CLASSES), m);
+        SparkLocalTrainer.builder(model, SparkTestSupport.spark(), rdd, RecordLayout.of(data), s).build();
     }
 
     @Test
