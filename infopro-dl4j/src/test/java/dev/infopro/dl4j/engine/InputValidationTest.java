@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.adapter.MultiDataSetIteratorAdapter;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.activations.Activation;
@@ -127,6 +128,9 @@ class InputValidationTest {
                 () -> local.fit(new ListDataSetIterator<>(new ArrayList<DataSet>(), 2))).getMessage();
         assertEquals("The training iterator gave no batch: it is empty. Check the data source and any filtering that"
                 + " feeds it", m);
+        m = assertThrows(IllegalArgumentException.class, () -> local.fit(new MultiDataSetIteratorAdapter(
+                new ListDataSetIterator<>(new ArrayList<DataSet>(), 2)))).getMessage();
+        assertTrue(m.startsWith("The training iterator gave no batch"), "the MultiDataSet path too: " + m);
         List<DataSet> one = List.of(new DataSet(Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8), oneHot(2, 4, -1)));
         m = assertThrows(IllegalArgumentException.class,
                 () -> local.fit(new IteratorDataSetIterator(one.iterator(), 2), 2)).getMessage();
