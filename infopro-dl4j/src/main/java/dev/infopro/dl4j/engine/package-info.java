@@ -5,6 +5,8 @@
  * of all modules per mini-batch; {@link dev.infopro.dl4j.engine.LocalModuleGraph} is the front users hold: it is
  * built from a {@link dev.infopro.dl4j.planning.TrainingPlan}, trains, runs inference without heads, converts back to
  * a plain {@code ComputationGraph} and is saved by {@link dev.infopro.dl4j.engine.LocalModelSerializer}.
+ * {@link dev.infopro.dl4j.engine.BatchChecks} checks every training batch against the network before any module runs
+ * (the SameDiff and Spark paths use it too).
  * {@link dev.infopro.dl4j.engine.LocalTrainingListener}s receive the model after every iteration and epoch. A NaN or
  * infinite loss or gradient in any module stops training with a
  * {@link dev.infopro.dl4j.engine.TrainingDivergedException} or skips the batch, see
