@@ -1,6 +1,10 @@
 package dev.infopro.dl4j.data;
 
 import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
+
+import java.util.function.BooleanSupplier;
 
 /**
  * What every training and evaluation loop of the library (DL4J modules, SameDiff modules) requires of the iterator it
@@ -40,16 +44,35 @@ public final class IteratorChecks {
     }
 
     /**
-     * The error for an epoch whose iterator gave no batch: empty, or used up and unable to reset. Training on would
-     * record an epoch without a step.
+     * Starts one training pass over {@code data}: resets it when it can, and refuses it when it gives no batch
+     * (empty, or used up and unable to reset), since training on would record an epoch without a step.
      *
-     * @param resetSupported the iterator's {@code resetSupported()}
-     * @return the exception to throw
+     * @param data the training data
+     * @throws IllegalArgumentException when it gives no batch
      */
-    public static IllegalArgumentException noBatch(boolean resetSupported) {
-        return new IllegalArgumentException("The training iterator gave no batch" + (resetSupported
-                ? ": it is empty. Check the data source and any filtering that feeds it"
-                : ": it is empty, or an earlier pass used it up and it cannot reset (resetSupported() is false)."
-                + " Give one that can reset, or a new one for each epoch"));
+    public static void startTrainingPass(DataSetIterator data) {
+        startTrainingPass(data.resetSupported(), data::reset, data::hasNext);
+    }
+
+    /**
+     * {@link #startTrainingPass(DataSetIterator)} for multi-input / multi-output data.
+     *
+     * @param data the training data
+     * @throws IllegalArgumentException when it gives no batch
+     */
+    public static void startTrainingPass(MultiDataSetIterator data) {
+        startTrainingPass(data.resetSupported(), data::reset, data::hasNext);
+    }
+
+    private static void startTrainingPass(boolean resetSupported, Runnable reset, BooleanSupplier hasNext) {
+        if (resetSupported) {
+            reset.run();
+        }
+        if (!hasNext.getAsBoolean()) {
+            throw new IllegalArgumentException("The training iterator gave no batch" + (resetSupported
+                    ? ": it is empty. Check the data source and any filtering that feeds it"
+                    : ": it is empty, or an earlier pass used it up and it cannot reset (resetSupported() is false)."
+                    + " Give one that can reset, or a new one for each epoch"));
+        }
     }
 }

@@ -113,12 +113,10 @@ public final class LocalModuleGraph implements CheckpointableModel {
      * {@code inputNormalization(...)}, the first batch reads the reconstruction target's normalisation from the
      * iterator ({@link ReconstructionTarget#chooseNormalization}) and keeps it in the configuration.
      *
-     * @throws IllegalArgumentException when the reconstruction target is not in [0, 1] (see {@link #fit(DataSet)})
+     * @throws IllegalArgumentException when the reconstruction target is not in [0, 1] (see {@link #fit(DataSet)}),
+     *                                  or {@code data} gives no batch
      */
     public void fit(DataSetIterator data) {
-        if (data.resetSupported()) {
-            data.reset();
-        }
         state.epoch(this, executor, modules, data);
     }
 
@@ -138,12 +136,7 @@ public final class LocalModuleGraph implements CheckpointableModel {
      * {@code MultiDataSetPreProcessor}: give {@code inputNormalization(...)} when a module reconstructs the input.
      */
     public void fit(MultiDataSetIterator data) {
-        if (data.resetSupported()) {
-            data.reset();
-        }
-        if (!data.hasNext()) {
-            throw IteratorChecks.noBatch(data.resetSupported());
-        }
+        IteratorChecks.startTrainingPass(data);
         while (data.hasNext()) {
             fit(data.next());
         }

@@ -32,11 +32,9 @@ final class TrainingState {
         this.epoch = epoch;
     }
 
-    /** One pass over {@code data}, through {@code executor}. */
+    /** One pass over {@code data} (reset first when it can), through {@code executor}. */
     void epoch(LocalModuleGraph model, ModuleExecutor executor, ModuleSet modules, DataSetIterator data) {
-        if (!data.hasNext()) {
-            throw IteratorChecks.noBatch(data.resetSupported());
-        }
+        IteratorChecks.startTrainingPass(data);
         // the first batch builds a pending model and fixes the reconstruction target before any module runs
         DataSet firstSet = data.next();
         Batch first = BatchChecks.batch(modules, BatchChecks.features(firstSet),

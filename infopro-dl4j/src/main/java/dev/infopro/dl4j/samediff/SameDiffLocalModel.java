@@ -249,12 +249,7 @@ public final class SameDiffLocalModel implements CheckpointableModel {
      */
     public List<double[]> fitEpoch(DataSetIterator data) {
         List<double[]> losses = new ArrayList<>();
-        if (data.resetSupported()) {
-            data.reset();
-        }
-        if (!data.hasNext()) {
-            throw IteratorChecks.noBatch(data.resetSupported());
-        }
+        IteratorChecks.startTrainingPass(data);
         while (data.hasNext()) {
             losses.add(fit(data.next()));
         }
